@@ -1,0 +1,20 @@
+namespace EdgeAI.Inference;
+
+/// <summary>
+/// What one variant must output on the bundled sample: a float32 reference file and the largest
+/// absolute difference allowed against it.
+/// </summary>
+public sealed class ExpectedOutput
+{
+    /// <summary>Variant name this expectation applies to.</summary>
+    public string Variant { get; init; } = "";
+
+    /// <summary>Output tensor name.</summary>
+    public string Output { get; init; } = "";
+
+    /// <summary>Reference values (raw little-endian float32), relative to the model directory.</summary>
+    public string File { get; init; } = "";
+
+    /// <summary>Largest allowed absolute difference per element.</summary>
+    public double Tolerance { get; init; } = 1e-5;
+}

@@ -1,0 +1,65 @@
+namespace EdgeAI.Inference;
+
+/// <summary>
+/// The contents of a model directory's <c>manifest.json</c>: what the model is, its inputs and outputs,
+/// preprocessing, labels, thresholds and variants. Read with <see cref="ModelManifestReader"/>.
+/// </summary>
+public sealed class ModelManifest
+{
+    /// <summary>File name of the manifest inside a model directory.</summary>
+    public const string FileName = "manifest.json";
+
+    /// <summary>Manifest format version; this runtime reads version 1.</summary>
+    public int SchemaVersion { get; init; } = 1;
+
+    /// <summary>Model name, e.g. <c>defect-cnn</c>.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>Model version (semantic version recommended).</summary>
+    public string Version { get; init; } = "";
+
+    /// <summary>What the model does, e.g. <c>image-classification</c>, <c>rul-regression</c>, <c>speech-recognition</c>.</summary>
+    public string Task { get; init; } = "";
+
+    /// <summary>One-paragraph description.</summary>
+    public string? Description { get; init; }
+
+    /// <summary>Inputs in the order the model takes them.</summary>
+    public TensorSpec[] Inputs { get; init; } = [];
+
+    /// <summary>Outputs agents read; each must exist in the graph.</summary>
+    public TensorSpec[] Outputs { get; init; } = [];
+
+    /// <summary>How raw data becomes the input tensor.</summary>
+    public PreprocessingSpec? Preprocessing { get; init; }
+
+    /// <summary>Class labels, index-aligned with the classifier output.</summary>
+    public string[] Labels { get; init; } = [];
+
+    /// <summary>Named decision thresholds (e.g. <c>defect</c> probability above which a part is rejected).</summary>
+    public Dictionary<string, double> Thresholds { get; init; } = [];
+
+    /// <summary>Variant loaded when none is asked for; the first variant when absent.</summary>
+    public string? DefaultVariant { get; init; }
+
+    /// <summary>The model's files.</summary>
+    public ModelVariant[] Variants { get; init; } = [];
+
+    /// <summary>Bundled sample for self-tests, if any.</summary>
+    public SampleSpec? Sample { get; init; }
+
+    /// <summary>Finds a variant by name.</summary>
+    /// <returns>The variant, or <see langword="null"/> when the manifest has none of that name.</returns>
+    public ModelVariant? FindVariant(string name)
+    {
+        foreach (var v in Variants)
+        {
+            if (string.Equals(v.Name, name, StringComparison.Ordinal))
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace EdgeAI.Inference;
+
+/// <summary>
+/// Proves that models work on this device: loads every variant, runs it on the bundled sample input
+/// and compares its outputs with the reference values in the manifest.
+/// </summary>
+public static class ModelSelfTest
+{
+    /// <summary>Model directories (those holding a <c>manifest.json</c>) directly under <paramref name="modelsRoot"/>, sorted by name.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static IReadOnlyList<string> DiscoverModels(string modelsRoot)
+    {
+        if (!Directory.Exists(modelsRoot))
+        {
+            throw new DirectoryNotFoundException($"Models folder '{modelsRoot}' does not exist.");
+        }
+
+        return Directory.GetDirectories(modelsRoot)
+            .Where(d => File.Exists(Path.Combine(d, ModelManifest.FileName)))
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+    }
+
+    /// <summary>Tests every variant of every model under <paramref name="modelsRoot"/>.</summary>
+    public static IReadOnlyList<SelfTestResult> RunAll(string modelsRoot)
+    {
+        var results = new List<SelfTestResult>();
+        foreach (var dir in DiscoverModels(modelsRoot))
+        {
+            results.AddRange(RunModel(dir));
+        }
+
+        return results;
+    }
+
+    /// <summary>Tests every variant of the model in <paramref name="modelDirectory"/>. Never throws for a bad model: failures are results.</summary>
+    public static IReadOnlyList<SelfTestResult> RunModel(string modelDirectory)
+    {
+        ModelManifest manifest;
+        try
+        {
+            manifest = ModelManifestReader.Read(Path.Combine(modelDirectory, ModelManifest.FileName));
+        }
+        catch (Exception ex) when (ex is EdgeModelException or IOException or UnauthorizedAccessException)
+        {
+            return [new SelfTestResult(Path.GetFileName(modelDirectory), "", false, double.NaN, double.NaN, 0, 0, ex.Message)];
+        }
+
+        if (manifest.Sample is null || manifest.Sample.Expected.Length == 0)
+        {
+            return [new SelfTestResult(manifest.Name, "", false, double.NaN, double.NaN, 0, 0,
+                $"Manifest of '{manifest.Name}' has no sample with expected outputs; a self-test needs one.")];
+        }
+
+        return manifest.Variants.Select(v => RunVariant(modelDirectory, manifest, v.Name)).ToArray();
+    }
+
+    private static SelfTestResult RunVariant(string dir, ModelManifest manifest, string variant)
+    {
+        var sample = manifest.Sample!;
+        var expected = sample.Expected.Where(e => e.Variant == variant).ToArray();
+        if (expected.Length == 0)
+        {
+            return new SelfTestResult(manifest.Name, variant, false, double.NaN, double.NaN, 0, 0, $"No expected output for variant '{variant}' in the manifest's sample.");
+        }
+
+        var tolerance = expected.Min(e => e.Tolerance);
+        var sw = Stopwatch.StartNew();
+        try
+        {
+            using var model = EdgeModel.Load(dir, new EdgeModelOptions { Variant = variant });
+            var loadMs = sw.Elapsed.TotalMilliseconds;
+            using var runner = model.CreateRunner();
+            for (var i = 0; i < model.Inputs.Count; i++)
+            {
+                var spec = model.Inputs[i];
+                if (!sample.Inputs.TryGetValue(spec.Name, out var file))
+                {
+                    return new SelfTestResult(manifest.Name, variant, false, double.NaN, tolerance, loadMs, 0, $"The manifest's sample has no file for input '{spec.Name}'.");
+                }
+
+                ReadExact(Path.Combine(dir, file), runner.InputBytes(i), $"sample input '{spec.Name}'");
+            }
+
+            runner.Run();
+            sw.Restart();
+            runner.Run();
+            var runMs = sw.Elapsed.TotalMilliseconds;
+
+            var worst = 0.0;
+            foreach (var e in expected)
+            {
+                var actual = runner.Output<float>(e.Output);
+                var reference = new float[actual.Length];
+                ReadExact(Path.Combine(dir, e.File), MemoryMarshal.AsBytes(reference.AsSpan()), $"expected output '{e.Output}'");
+                for (var k = 0; k < actual.Length; k++)
+                {
+                    var diff = Math.Abs((double)actual[k] - reference[k]);
+                    if (double.IsNaN(diff))
+                    {
+                        diff = double.PositiveInfinity;
+                    }
+
+                    worst = Math.Max(worst, diff);
+                    if (diff > e.Tolerance)
+                    {
+                        return new SelfTestResult(manifest.Name, variant, false, diff, e.Tolerance, loadMs, runMs,
+                            $"Output '{e.Output}'[{k}] is {actual[k]} but the reference is {reference[k]} (|diff| {diff:g3} > tolerance {e.Tolerance:g3}).");
+                    }
+                }
+            }
+
+            return new SelfTestResult(manifest.Name, variant, true, worst, tolerance, loadMs, runMs, "ok");
+        }
+        catch (Exception ex) when (ex is EdgeModelException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
+        {
+            return new SelfTestResult(manifest.Name, variant, false, double.NaN, tolerance, sw.Elapsed.TotalMilliseconds, 0, ex.Message);
+        }
+    }
+
+    private static void ReadExact(string path, Span<byte> target, string what)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read);
+        if (stream.Length != target.Length)
+        {
+            throw new ModelFormatException($"Sample file '{path}' ({what}) is {stream.Length} bytes; expected {target.Length} (the tensor's element count times its element size).", path);
+        }
+
+        stream.ReadExactly(target);
+    }
+}

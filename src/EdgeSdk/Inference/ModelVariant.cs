@@ -1,0 +1,26 @@
+namespace EdgeAI.Inference;
+
+/// <summary>
+/// One file of a model: the fp32 original or a compressed form (int8, pruned-int8), with the hash that
+/// pins it, the measured metrics and the session settings it needs.
+/// </summary>
+public sealed class ModelVariant
+{
+    /// <summary>Variant name, e.g. <c>fp32</c>, <c>int8</c> or <c>pruned-int8</c>.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary>The .onnx file, relative to the model directory. It may not leave the directory.</summary>
+    public string File { get; init; } = "";
+
+    /// <summary>Lower-case hex SHA-256 of the file.</summary>
+    public string Sha256 { get; init; } = "";
+
+    /// <summary>File size in bytes.</summary>
+    public long SizeBytes { get; init; }
+
+    /// <summary>Measured metrics (accuracy, latency, ...), as written by the command that measured them.</summary>
+    public Dictionary<string, double> Metrics { get; init; } = [];
+
+    /// <summary>Session settings this variant needs; defaults when absent.</summary>
+    public SessionSettings Session { get; init; } = new();
+}
