@@ -7,14 +7,14 @@ namespace EdgeAI.Inference;
 public sealed class ExpectedOutput
 {
     /// <summary>Variant name this expectation applies to.</summary>
-    public string Variant { get; init; } = "";
+    public string Variant { get; set; } = "";
 
     /// <summary>Output tensor name.</summary>
-    public string Output { get; init; } = "";
+    public string Output { get; set; } = "";
 
     /// <summary>Reference values (raw little-endian float32), relative to the model directory.</summary>
-    public string File { get; init; } = "";
+    public string File { get; set; } = "";
 
     /// <summary>Largest allowed absolute difference per element.</summary>
-    public double Tolerance { get; init; } = 1e-5;
+    public double Tolerance { get; set; } = 1e-5;
 }

@@ -10,43 +10,43 @@ public sealed class ModelManifest
     public const string FileName = "manifest.json";
 
     /// <summary>Manifest format version; this runtime reads version 1.</summary>
-    public int SchemaVersion { get; init; } = 1;
+    public int SchemaVersion { get; set; } = 1;
 
     /// <summary>Model name, e.g. <c>defect-cnn</c>.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>Model version (semantic version recommended).</summary>
-    public string Version { get; init; } = "";
+    public string Version { get; set; } = "";
 
     /// <summary>What the model does, e.g. <c>image-classification</c>, <c>rul-regression</c>, <c>speech-recognition</c>.</summary>
-    public string Task { get; init; } = "";
+    public string Task { get; set; } = "";
 
     /// <summary>One-paragraph description.</summary>
-    public string? Description { get; init; }
+    public string? Description { get; set; }
 
     /// <summary>Inputs in the order the model takes them.</summary>
-    public TensorSpec[] Inputs { get; init; } = [];
+    public TensorSpec[] Inputs { get; set; } = [];
 
     /// <summary>Outputs agents read; each must exist in the graph.</summary>
-    public TensorSpec[] Outputs { get; init; } = [];
+    public TensorSpec[] Outputs { get; set; } = [];
 
     /// <summary>How raw data becomes the input tensor.</summary>
-    public PreprocessingSpec? Preprocessing { get; init; }
+    public PreprocessingSpec? Preprocessing { get; set; }
 
     /// <summary>Class labels, index-aligned with the classifier output.</summary>
-    public string[] Labels { get; init; } = [];
+    public string[] Labels { get; set; } = [];
 
     /// <summary>Named decision thresholds (e.g. <c>defect</c> probability above which a part is rejected).</summary>
-    public Dictionary<string, double> Thresholds { get; init; } = [];
+    public Dictionary<string, double> Thresholds { get; set; } = [];
 
     /// <summary>Variant loaded when none is asked for; the first variant when absent.</summary>
-    public string? DefaultVariant { get; init; }
+    public string? DefaultVariant { get; set; }
 
     /// <summary>The model's files.</summary>
-    public ModelVariant[] Variants { get; init; } = [];
+    public ModelVariant[] Variants { get; set; } = [];
 
     /// <summary>Bundled sample for self-tests, if any.</summary>
-    public SampleSpec? Sample { get; init; }
+    public SampleSpec? Sample { get; set; }
 
     /// <summary>Finds a variant by name.</summary>
     /// <returns>The variant, or <see langword="null"/> when the manifest has none of that name.</returns>

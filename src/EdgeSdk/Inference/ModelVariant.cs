@@ -7,20 +7,20 @@ namespace EdgeAI.Inference;
 public sealed class ModelVariant
 {
     /// <summary>Variant name, e.g. <c>fp32</c>, <c>int8</c> or <c>pruned-int8</c>.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>The .onnx file, relative to the model directory. It may not leave the directory.</summary>
-    public string File { get; init; } = "";
+    public string File { get; set; } = "";
 
     /// <summary>Lower-case hex SHA-256 of the file.</summary>
-    public string Sha256 { get; init; } = "";
+    public string Sha256 { get; set; } = "";
 
     /// <summary>File size in bytes.</summary>
-    public long SizeBytes { get; init; }
+    public long SizeBytes { get; set; }
 
     /// <summary>Measured metrics (accuracy, latency, ...), as written by the command that measured them.</summary>
-    public Dictionary<string, double> Metrics { get; init; } = [];
+    public Dictionary<string, double> Metrics { get; set; } = [];
 
     /// <summary>Session settings this variant needs; defaults when absent.</summary>
-    public SessionSettings Session { get; init; } = new();
+    public SessionSettings Session { get; set; } = new();
 }

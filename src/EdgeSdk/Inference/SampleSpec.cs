@@ -8,8 +8,8 @@ namespace EdgeAI.Inference;
 public sealed class SampleSpec
 {
     /// <summary>Input name to file, relative to the model directory.</summary>
-    public Dictionary<string, string> Inputs { get; init; } = [];
+    public Dictionary<string, string> Inputs { get; set; } = [];
 
     /// <summary>Expected outputs, one entry per variant and output checked.</summary>
-    public ExpectedOutput[] Expected { get; init; } = [];
+    public ExpectedOutput[] Expected { get; set; } = [];
 }

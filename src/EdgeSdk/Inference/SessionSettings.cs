@@ -7,23 +7,23 @@ namespace EdgeAI.Inference;
 public sealed class SessionSettings
 {
     /// <summary>Threads inside one operator; 0 lets ONNX Runtime choose (one per core).</summary>
-    public int IntraOpThreads { get; init; }
+    public int IntraOpThreads { get; set; }
 
     /// <summary>Threads across operators when <see cref="ExecutionMode"/> is <c>parallel</c>; 0 lets ONNX Runtime choose.</summary>
-    public int InterOpThreads { get; init; }
+    public int InterOpThreads { get; set; }
 
     /// <summary>Graph optimization level: <c>disabled</c>, <c>basic</c>, <c>extended</c> or <c>all</c> (default).</summary>
-    public string GraphOptimizationLevel { get; init; } = "all";
+    public string GraphOptimizationLevel { get; set; } = "all";
 
     /// <summary><c>sequential</c> (default) or <c>parallel</c>.</summary>
-    public string ExecutionMode { get; init; } = "sequential";
+    public string ExecutionMode { get; set; } = "sequential";
 
     /// <summary>
     /// ONNX Runtime graph transformers to turn off, by name (session config
     /// <c>optimization.disable_specified_optimizers</c>), e.g. <c>QDQPropagationTransformer</c>.
     /// </summary>
-    public string[] DisabledOptimizers { get; init; } = [];
+    public string[] DisabledOptimizers { get; set; } = [];
 
     /// <summary>Further ONNX Runtime session config entries, passed through unchanged.</summary>
-    public Dictionary<string, string> ConfigEntries { get; init; } = [];
+    public Dictionary<string, string> ConfigEntries { get; set; } = [];
 }

@@ -6,19 +6,19 @@ namespace EdgeAI.Inference;
 public sealed class TensorSpec
 {
     /// <summary>Tensor name, exactly as in the ONNX graph.</summary>
-    public string Name { get; init; } = "";
+    public string Name { get; set; } = "";
 
     /// <summary>
     /// Element type: <c>float32</c>, <c>float16</c>, <c>float64</c>, <c>int8</c>, <c>uint8</c>, <c>int16</c>,
     /// <c>uint16</c>, <c>int32</c>, <c>int64</c> or <c>bool</c>.
     /// </summary>
-    public string Dtype { get; init; } = "";
+    public string Dtype { get; set; } = "";
 
     /// <summary>Shape; <c>-1</c> marks a dimension the graph leaves open (usually the batch).</summary>
-    public long[] Shape { get; init; } = [];
+    public long[] Shape { get; set; } = [];
 
     /// <summary>Optional human description (units, layout such as NCHW).</summary>
-    public string? Description { get; init; }
+    public string? Description { get; set; }
 
     /// <summary>Number of elements when every open dimension is 1.</summary>
     public long ElementCount()
