@@ -76,7 +76,7 @@ public static class TinyModels
     /// Writes a complete model directory (manifest, fp32 variant, sample input and expected output)
     /// into <paramref name="directory"/> and returns the manifest.
     /// </summary>
-    public static ModelManifest WriteLinearModelDirectory(string directory, string name = "tiny-linear")
+    public static ModelManifest WriteLinearModelDirectory(string directory, string name = "tiny-linear", string? description = null)
     {
         Directory.CreateDirectory(directory);
         Directory.CreateDirectory(Path.Combine(directory, "sample"));
@@ -90,7 +90,7 @@ public static class TinyModels
             Name = name,
             Version = "1.0.0",
             Task = "regression",
-            Description = "Relu(x*W+b) with fixed weights; the inference core's test model.",
+            Description = description ?? "Relu(x*W+b) with fixed weights; the inference core's test model.",
             Inputs = [new TensorSpec { Name = "x", Dtype = "float32", Shape = [-1, InputSize] }],
             Outputs = [new TensorSpec { Name = "y", Dtype = "float32", Shape = [-1, OutputSize] }],
             Thresholds = new() { ["alarm"] = 0.5 },
