@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine with the .NET SDK:
+#   1. installs what the tests need with apt-get, only what is missing (idempotent, quiet, no prompt);
+#   2. runs every test project (dotnet test EdgeAI.sln): unit tests, real ONNX Runtime sessions,
+#      a real mosquitto on loopback, the device program end to end;
+#   3. publishes the device program Native AOT for linux-x64 and linux-arm64 (trim/AOT warnings are
+#      errors) and runs each published binary's selftest, the arm64 one under qemu-aarch64-static.
+# Exit status 0 only when all of it passed. .ci/run calls exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out="$root/out"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
+
+step "System packages"
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+# The arm64 binary runs under qemu-user against Debian's own arm64 libraries (multiarch: libc,
+# libstdc++ for ONNX Runtime, libssl for .NET's SHA-256 and TLS), the same ones a board has.
+# Debian 12's qemu 7.2 crashes in that setup; bookworm-backports' qemu 10 runs it.
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $sudo dpkg --add-architecture arm64
+fi
+backports=/etc/apt/sources.list.d/edgeai-bookworm-backports.list
+if [ ! -f "$backports" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$backports" >/dev/null
+fi
+packages=(mosquitto mosquitto-clients python3-onnx
+  clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+  libc6:arm64 libstdc++6:arm64 libssl3:arm64)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+qemu_major=$(qemu-aarch64-static --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n 1)
+if [ ${#missing[@]} -gt 0 ] || [ "${qemu_major:-0}" -lt 8 ]; then
+  echo "installing: ${missing[*]} qemu-user-static (bookworm-backports)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -t bookworm-backports qemu-user-static >/dev/null
+else
+  echo "all present: ${packages[*]} qemu-user-static $qemu_major"
+fi
+
+passed=0 failed=0
+check() { # name, command...: a suite-level check counted in the closing line
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "PASS $name"; else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+
+step "dotnet test EdgeAI.sln"
+rm -rf "$out/test-results"
+set +e
+dotnet test "$root/EdgeAI.sln" -c Release --logger "trx" --results-directory "$out/test-results"
+test_status=$?
+set -e
+for trx in "$out"/test-results/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx")
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ $test_status -ne 0 ] && [ $failed -eq 0 ]; then
+  failed=1; echo "FAIL dotnet test exited $test_status"
+fi
+
+publish() { # rid, extra msbuild args...
+  local rid=$1; shift
+  local log="$out/publish-$rid.log"
+  rm -rf "$out/publish/$rid"
+  if ! dotnet publish "$root/src/Agents/Agents.csproj" -c Release -r "$rid" -o "$out/publish/$rid" "$@" >"$log" 2>&1; then
+    tail -n 40 "$log"; return 1
+  fi
+  # Zero trim/AOT warnings: they are errors in the project, and checked here once more.
+  if grep -E 'warning (IL[0-9]+|CS[0-9]+|NU[0-9]+)' "$log"; then return 1; fi
+  [ ! -e "$out/publish/$rid/onnxruntime.dll" ] || { echo "Windows native files in $rid output"; return 1; }
+  ls -l "$out/publish/$rid/edgeai"
+}
+
+step "Native AOT: linux-x64"
+check "publish linux-x64 (zero trim/AOT warnings)" publish linux-x64
+check "linux-x64 binary: selftest" "$out/publish/linux-x64/edgeai" selftest
+check "linux-x64 binary: demo" "$out/publish/linux-x64/edgeai" demo --duration 2s --json
+
+step "Native AOT: linux-arm64 (cross-compiled, run under qemu)"
+# clang is the cross linker (gcc cannot be); objcopy comes from the aarch64 binutils. No SysRoot:
+# clang finds the arm64 libc from libc6-dev-arm64-cross.
+check "publish linux-arm64 (zero trim/AOT warnings)" publish linux-arm64 -p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy
+check "linux-arm64 binary under qemu: selftest" qemu-aarch64-static "$out/publish/linux-arm64/edgeai" selftest
+
+step "Summary"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
