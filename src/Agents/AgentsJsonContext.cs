@@ -1,3 +1,5 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeAI.Agents.Fleet;
 using EdgeAI.Inference;
@@ -15,4 +17,17 @@ namespace EdgeAI.Agents;
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(Commands.DemoReport))]
 [JsonSerializable(typeof(string))]
-internal sealed partial class AgentsJsonContext : JsonSerializerContext;
+internal sealed partial class AgentsJsonContext : JsonSerializerContext
+{
+    /// <summary>
+    /// The context for output people and scripts read: like <see cref="Default"/>, but without escaping
+    /// '+' and non-ASCII text as \uXXXX. Payloads are UTF-8 JSON, never embedded in HTML.
+    /// </summary>
+    public static AgentsJsonContext Output { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}

@@ -164,7 +164,7 @@ internal static class DemoCommand
         if (json)
         {
             var report = new DemoReport(address.ToString(), embedded, Math.Round(clock.Elapsed.TotalSeconds, 3), messages.Length, messages);
-            Console.Out.WriteLine(JsonSerializer.Serialize(report, AgentsJsonContext.Default.DemoReport));
+            Console.Out.WriteLine(JsonSerializer.Serialize(report, AgentsJsonContext.Output.DemoReport));
         }
         else
         {
@@ -183,7 +183,7 @@ internal static class DemoCommand
         }
         catch (JsonException)
         {
-            return JsonSerializer.SerializeToElement(payload, AgentsJsonContext.Default.String);
+            return JsonSerializer.SerializeToElement(payload, AgentsJsonContext.Output.String);
         }
     }
 

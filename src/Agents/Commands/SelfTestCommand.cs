@@ -32,7 +32,7 @@ internal static class SelfTestCommand
         var results = ModelSelfTest.RunAll(modelsPath).ToArray();
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(results, AgentsJsonContext.Default.SelfTestResultArray));
+            output.WriteLine(JsonSerializer.Serialize(results, AgentsJsonContext.Output.SelfTestResultArray));
         }
         else
         {

@@ -59,7 +59,7 @@ internal sealed partial class FleetAgent : BackgroundService
         var passed = results.Count(r => r.Passed);
         LogInventory(results.Length, passed, modelsPath);
         var inventory = new ModelInventory(_time.GetUtcNow(), passed, results.Length - passed, results);
-        await _sink.PublishAsync(Name, "inventory", JsonSerializer.SerializeToUtf8Bytes(inventory, AgentsJsonContext.Default.ModelInventory), retain: true, stoppingToken);
+        await _sink.PublishAsync(Name, "inventory", JsonSerializer.SerializeToUtf8Bytes(inventory, AgentsJsonContext.Output.ModelInventory), retain: true, stoppingToken);
 
         long seq = 0;
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(_fleet.HeartbeatSeconds), _time);
@@ -68,7 +68,7 @@ internal sealed partial class FleetAgent : BackgroundService
             var beat = new Heartbeat(seq++, _time.GetUtcNow(), _time.GetElapsedTime(_started).TotalSeconds, Environment.WorkingSet);
             try
             {
-                await _sink.PublishAsync(Name, "heartbeat", JsonSerializer.SerializeToUtf8Bytes(beat, AgentsJsonContext.Default.Heartbeat), retain: false, stoppingToken);
+                await _sink.PublishAsync(Name, "heartbeat", JsonSerializer.SerializeToUtf8Bytes(beat, AgentsJsonContext.Output.Heartbeat), retain: false, stoppingToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -82,7 +82,7 @@ internal sealed partial class FleetAgent : BackgroundService
     private ValueTask PublishStatusAsync(string state, CancellationToken cancellationToken)
     {
         var status = new DeviceStatus(state, _device.Id, _device.Site, Version, _time.GetUtcNow());
-        return _sink.PublishAsync(Name, "status", JsonSerializer.SerializeToUtf8Bytes(status, AgentsJsonContext.Default.DeviceStatus), retain: true, cancellationToken);
+        return _sink.PublishAsync(Name, "status", JsonSerializer.SerializeToUtf8Bytes(status, AgentsJsonContext.Output.DeviceStatus), retain: true, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Self-tested {Count} model variant(s) in {Path}: {Passed} passed")]
