@@ -79,6 +79,18 @@ publish() { # rid, extra msbuild args...
   ls -l "$out/publish/$rid/edgeai"
 }
 
+step "Native AOT: every library rooted"
+aot_libraries() {
+  local log="$out/publish-aotcompat.log"
+  rm -rf "$out/publish/aotcompat"
+  if ! dotnet publish "$root/tests/AotCompat/AotCompat.csproj" -c Release -r linux-x64 -o "$out/publish/aotcompat" >"$log" 2>&1; then
+    tail -n 40 "$log"; return 1
+  fi
+  if grep -E 'warning (IL[0-9]+|CS[0-9]+)' "$log"; then return 1; fi
+  "$out/publish/aotcompat/EdgeAI.AotCompat"
+}
+check "libraries publish Native AOT with zero trim/AOT warnings" aot_libraries
+
 step "Native AOT: linux-x64"
 check "publish linux-x64 (zero trim/AOT warnings)" publish linux-x64
 check "linux-x64 binary: selftest" "$out/publish/linux-x64/edgeai" selftest
