@@ -364,96 +364,119 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         var stop = _stop.Token;
         var attempt = 0;
         var acknowledged = new List<long>(SendBatch);
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                attempt = await SendOnceAsync(attempt, acknowledged, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            // The send loop is the publisher's lifeline: log any surprise, back off and go on.
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _connected = false;
+                _lastError = $"Unexpected error in the send loop: {ex.GetType().Name}: {ex.Message}";
+                LogUnexpected(_logger, ex);
+                try
+                {
+                    await Task.Delay(_backoff.Delay(attempt), _time, stop).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>One step of the send loop: connect if needed, else send one batch or wait for work. Returns the next backoff attempt.</summary>
+    private async Task<int> SendOnceAsync(int attempt, List<long> acknowledged, CancellationToken stop)
+    {
+        if (!_connected)
+        {
+            if (await TryConnectAsync(stop).ConfigureAwait(false))
+            {
+                return 0;
+            }
+
+            await Task.Delay(_backoff.Delay(attempt), _time, stop).ConfigureAwait(false);
+            return Math.Min(attempt + 1, 30);
+        }
+
+        IReadOnlyList<OutboxMessage> batch;
         try
         {
-            while (!stop.IsCancellationRequested)
+            batch = _outbox!.Peek(SendBatch);
+        }
+        catch (OutboxException ex)
+        {
+            _lastError = ex.Message;
+            LogOutboxReadFailed(_logger, ex);
+            await Task.Delay(_options.BackoffMax, _time, stop).ConfigureAwait(false);
+            return attempt;
+        }
+
+        if (batch.Count == 0)
+        {
+            SignalIfDrained();
+            await WaitForWorkAsync(stop).ConfigureAwait(false);
+            return attempt;
+        }
+
+        acknowledged.Clear();
+        var transientRefusal = false;
+        try
+        {
+            foreach (var message in batch)
             {
-                if (!_connected)
-                {
-                    if (!await TryConnectAsync(stop).ConfigureAwait(false))
-                    {
-                        await Task.Delay(_backoff.Delay(attempt), _time, stop).ConfigureAwait(false);
-                        attempt = Math.Min(attempt + 1, 30);
-                        continue;
-                    }
+                var result = await _client!.PublishAsync(ResultMessage(message), stop).ConfigureAwait(false);
 
-                    attempt = 0;
-                }
-
-                IReadOnlyList<OutboxMessage> batch;
-                try
+                // MQTT 5 reason codes below 0x80 are successes (0x10: accepted, no subscriber yet).
+                if ((int)result.ReasonCode < 0x80)
                 {
-                    batch = _outbox!.Peek(SendBatch);
+                    acknowledged.Add(message.Id);
                 }
-                catch (OutboxException ex)
+                else if (result.ReasonCode is MqttClientPublishReasonCode.QuotaExceeded or MqttClientPublishReasonCode.PacketIdentifierInUse or MqttClientPublishReasonCode.UnspecifiedError)
                 {
-                    _lastError = ex.Message;
-                    LogOutboxReadFailed(_logger, ex);
-                    await Task.Delay(_options.BackoffMax, _time, stop).ConfigureAwait(false);
-                    continue;
+                    _lastError = $"The broker deferred message {message.MessageId} on '{message.Topic}': {result.ReasonCode} {result.ReasonString}";
+                    transientRefusal = true;
+                    break;
                 }
-
-                if (batch.Count == 0)
+                else
                 {
-                    SignalIfDrained();
-                    await WaitForWorkAsync(stop).ConfigureAwait(false);
-                    continue;
-                }
-
-                acknowledged.Clear();
-                var transientRefusal = false;
-                try
-                {
-                    foreach (var message in batch)
-                    {
-                        var result = await _client!.PublishAsync(ResultMessage(message), stop).ConfigureAwait(false);
-
-                        // MQTT 5 reason codes below 0x80 are successes (0x10: accepted, no subscriber yet).
-                        if ((int)result.ReasonCode < 0x80)
-                        {
-                            acknowledged.Add(message.Id);
-                        }
-                        else if (result.ReasonCode is MqttClientPublishReasonCode.QuotaExceeded or MqttClientPublishReasonCode.PacketIdentifierInUse or MqttClientPublishReasonCode.UnspecifiedError)
-                        {
-                            _lastError = $"The broker deferred message {message.MessageId} on '{message.Topic}': {result.ReasonCode} {result.ReasonString}";
-                            transientRefusal = true;
-                            break;
-                        }
-                        else
-                        {
-                            // A permanent refusal (not authorized, invalid topic or payload) would block the queue forever.
-                            acknowledged.Add(message.Id);
-                            Interlocked.Increment(ref _refused);
-                            _lastError = $"The broker refused message {message.MessageId} on '{message.Topic}': {result.ReasonCode} {result.ReasonString}";
-                            LogRefused(_logger, message.MessageId, message.Topic, result.ReasonCode.ToString(), result.ReasonString);
-                        }
-                    }
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (Exception ex) when (ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-                {
-                    _connected = false;
-                    _lastError = $"Publishing to {_options.Host}:{_options.Port} failed: {ex.Message}";
-                    LogPublishFailed(_logger, ex.Message);
-                }
-                finally
-                {
-                    RemoveAcknowledged(acknowledged);
-                }
-
-                if (transientRefusal)
-                {
-                    await Task.Delay(_backoff.Delay(0), _time, stop).ConfigureAwait(false);
+                    // A permanent refusal (not authorized, invalid topic or payload) would block the queue forever.
+                    acknowledged.Add(message.Id);
+                    Interlocked.Increment(ref _refused);
+                    _lastError = $"The broker refused message {message.MessageId} on '{message.Topic}': {result.ReasonCode} {result.ReasonString}";
+                    LogRefused(_logger, message.MessageId, message.Topic, result.ReasonCode.ToString(), result.ReasonString);
                 }
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            // Stopping.
+            throw;
         }
+        catch (Exception ex) when (ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _connected = false;
+            _lastError = $"Publishing to {_options.Host}:{_options.Port} failed: {ex.Message}";
+            LogPublishFailed(_logger, ex.Message);
+        }
+        finally
+        {
+            RemoveAcknowledged(acknowledged);
+        }
+
+        if (transientRefusal)
+        {
+            await Task.Delay(_backoff.Delay(0), _time, stop).ConfigureAwait(false);
+        }
+
+        return attempt;
     }
 
     private void RemoveAcknowledged(List<long> acknowledged)
@@ -526,7 +549,8 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             {
                 throw;
             }
-            catch (Exception ex) when (ex is MqttCommunicationException or MqttProtocolViolationException or IOException or SocketException or AuthenticationException or OperationCanceledException or InvalidOperationException)
+            // Whatever a broker (or something that is not one) does must not end the loop.
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 _lastError = DescribeConnectFailure(ex);
                 if (version == MqttProtocolVersion.V500 && versions.Length > 1 && IsProtocolLevelFailure(ex))
@@ -707,6 +731,9 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} result(s) in the outbox failed; they are lost")]
     private static partial void LogStoreFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error in the send loop; backing off")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox operation failed")]
     private static partial void LogOutboxReadFailed(ILogger logger, Exception exception);

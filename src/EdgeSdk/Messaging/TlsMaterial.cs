@@ -63,7 +63,7 @@ internal sealed class TlsMaterial : IDisposable
                     // A PEM-loaded key is ephemeral; a PKCS#12 round trip gives SslStream a key it can use on every platform.
                     client = X509CertificateLoader.LoadPkcs12(pem.Export(X509ContentType.Pkcs12), password: null);
                 }
-                catch (CryptographicException ex)
+                catch (Exception ex) when (ex is CryptographicException or ArgumentException)
                 {
                     throw new ArgumentException(
                         $"{nameof(MqttPublisherOptions)}.{nameof(MqttPublisherOptions.ClientCertificateFile)} '{options.ClientCertificateFile}' and {nameof(MqttPublisherOptions.ClientKeyFile)} '{options.ClientKeyFile}' are not a matching PEM certificate and unencrypted private key: {ex.Message}",
