@@ -22,9 +22,11 @@ public sealed class MosquittoFixture : IDisposable
 
     /// <param name="extraConfig">Lines appended to the listener's configuration (TLS settings, limits).</param>
     /// <param name="persistence">Whether the broker keeps its state in a file across a graceful stop.</param>
-    public MosquittoFixture(string? extraConfig = null, bool persistence = false)
+    /// <param name="plainListener">Also open a plain TCP listener on <see cref="PlainPort"/> (for a test subscriber next to a TLS listener).</param>
+    public MosquittoFixture(string? extraConfig = null, bool persistence = false, bool plainListener = false)
     {
         Port = FreePort();
+        PlainPort = plainListener ? FreePort() : Port;
         ConfigPath = _directory.File("mosquitto.conf");
         LogPath = _directory.File("mosquitto.log");
         var config = new StringBuilder()
@@ -44,6 +46,11 @@ public sealed class MosquittoFixture : IDisposable
         if (extraConfig is not null)
         {
             config.AppendLine(extraConfig);
+        }
+
+        if (plainListener)
+        {
+            config.AppendLine(CultureInfo.InvariantCulture, $"listener {PlainPort} 127.0.0.1");
         }
 
         File.WriteAllText(ConfigPath, config.ToString());
@@ -81,6 +88,9 @@ public sealed class MosquittoFixture : IDisposable
     public string Host => "127.0.0.1";
 
     public int Port { get; }
+
+    /// <summary>The plain TCP listener: <see cref="Port"/> unless a separate one was asked for.</summary>
+    public int PlainPort { get; }
 
     public string ConfigPath { get; }
 
@@ -137,7 +147,7 @@ public sealed class MosquittoFixture : IDisposable
                 throw new InvalidOperationException($"mosquitto exited with code {process.ExitCode} on port {Port}: {err}{Log}");
             }
 
-            if (Accepts())
+            if (Accepts(Port) && Accepts(PlainPort))
             {
                 return;
             }
@@ -181,12 +191,12 @@ public sealed class MosquittoFixture : IDisposable
         _directory.Dispose();
     }
 
-    private bool Accepts()
+    private static bool Accepts(int port)
     {
         try
         {
             using var client = new TcpClient(AddressFamily.InterNetwork);
-            client.Connect(IPAddress.Loopback, Port);
+            client.Connect(IPAddress.Loopback, port);
             return true;
         }
         catch (SocketException)

@@ -22,6 +22,7 @@ public sealed class TestCertificates
         CaFile = Write(directory, "ca.crt", ca.ExportCertificatePem());
         RogueCaFile = Write(directory, "rogue-ca.crt", rogue.ExportCertificatePem());
         (ServerCertificateFile, ServerKeyFile) = Issue(directory, "server", "CN=127.0.0.1", ca, caKey, now, server: true);
+        (WrongNameServerCertificateFile, WrongNameServerKeyFile) = Issue(directory, "wrong-name", "CN=broker.invalid", ca, caKey, now, server: true, dnsName: "broker.invalid");
         (ClientCertificateFile, ClientKeyFile) = Issue(directory, "client", "CN=edge-device-1", ca, caKey, now, server: false);
         (RogueClientCertificateFile, RogueClientKeyFile) = Issue(directory, "rogue-client", "CN=intruder", rogue, rogueKey, now, server: false);
     }
@@ -31,6 +32,11 @@ public sealed class TestCertificates
     public string ServerCertificateFile { get; }
 
     public string ServerKeyFile { get; }
+
+    /// <summary>A broker certificate from the right CA that names only <c>broker.invalid</c>.</summary>
+    public string WrongNameServerCertificateFile { get; }
+
+    public string WrongNameServerKeyFile { get; }
 
     public string ClientCertificateFile { get; }
 
@@ -43,11 +49,11 @@ public sealed class TestCertificates
     public string RogueClientKeyFile { get; }
 
     /// <summary>mosquitto listener lines for TLS with this PKI.</summary>
-    public string MosquittoConfig(bool requireClientCertificate) =>
+    public string MosquittoConfig(bool requireClientCertificate, bool wrongName = false) =>
         $"""
         cafile {CaFile}
-        certfile {ServerCertificateFile}
-        keyfile {ServerKeyFile}
+        certfile {(wrongName ? WrongNameServerCertificateFile : ServerCertificateFile)}
+        keyfile {(wrongName ? WrongNameServerKeyFile : ServerKeyFile)}
         tls_version tlsv1.2
         require_certificate {(requireClientCertificate ? "true" : "false")}
         """;
@@ -61,7 +67,7 @@ public sealed class TestCertificates
         return request.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(2));
     }
 
-    private static (string Cert, string Key) Issue(string directory, string name, string subject, X509Certificate2 ca, ECDsa caKey, DateTimeOffset now, bool server)
+    private static (string Cert, string Key) Issue(string directory, string name, string subject, X509Certificate2 ca, ECDsa caKey, DateTimeOffset now, bool server, string? dnsName = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
@@ -73,8 +79,16 @@ public sealed class TestCertificates
         if (server)
         {
             var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            san.AddDnsName("localhost");
+            if (dnsName is null)
+            {
+                san.AddIpAddress(IPAddress.Loopback);
+                san.AddDnsName("localhost");
+            }
+            else
+            {
+                san.AddDnsName(dnsName);
+            }
+
             request.CertificateExtensions.Add(san.Build());
         }
 

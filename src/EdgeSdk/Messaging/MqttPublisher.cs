@@ -595,29 +595,30 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
 
         var root = ex;
-        while (root.InnerException is not null)
-        {
-            root = root.InnerException;
-        }
-
-        var where = $"{_options.Host}:{_options.Port}";
+        var handshake = false;
+        var socketError = false;
         for (var inner = ex; inner is not null; inner = inner.InnerException)
         {
-            if (inner is AuthenticationException)
-            {
-                return $"TLS handshake with {where} failed: {root.Message}"
-                    + (_tls?.ClientCertificate is null
-                        ? " (the broker may require a client certificate: set ClientCertificateFile and ClientKeyFile)."
-                        : $" (check that the broker trusts the issuer of ClientCertificateFile '{_options.ClientCertificateFile}').");
-            }
+            root = inner;
+            handshake |= inner is AuthenticationException;
+            socketError |= inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.HostUnreachable or SocketError.NetworkUnreachable or SocketError.TimedOut or SocketError.TryAgain };
         }
 
-        if (_tls?.ClientCertificate is not null && root is IOException or SocketException && root is not SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        // A reset (rather than a refused or unreachable socket) means the TCP connection was made.
+        var where = $"{_options.Host}:{_options.Port}";
+        if (_tls is null || socketError)
         {
-            return $"The broker at {where} closed the TLS connection: {root.Message} (a broker that requires client certificates does this when it does not trust ClientCertificateFile '{_options.ClientCertificateFile}').";
+            return $"Connecting to {where} failed: {root.Message}";
         }
 
-        return $"Connecting to {where} failed: {root.Message}";
+        // The TCP connection was made and our check of the broker certificate passed, so the broker ended the
+        // TLS session: with mutual TLS that is how a missing or untrusted client certificate shows.
+        var hint = _tls.ClientCertificate is null
+            ? "If the broker requires client certificates (mutual TLS), set ClientCertificateFile and ClientKeyFile."
+            : $"If the broker requires client certificates, check that it trusts the issuer of ClientCertificateFile '{_options.ClientCertificateFile}'.";
+        return handshake
+            ? $"TLS handshake with {where} failed: {root.Message}. {hint}"
+            : $"The broker at {where} closed the TLS connection: {root.Message}. {hint}";
     }
 
     private void ReplaceClient()
