@@ -68,6 +68,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private volatile bool _connected;
     private volatile bool _fellBackTo311;
     private int _ingesting;
+    private int _attempt; // reconnect attempts since messages last flowed; used by the send loop only
     private int _state; // 0 created, 1 started, 2 stopped
     private long _accepted;
     private long _rejected;
@@ -362,13 +363,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private async Task SendLoopAsync()
     {
         var stop = _stop.Token;
-        var attempt = 0;
         var acknowledged = new List<long>(SendBatch);
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                attempt = await SendOnceAsync(attempt, acknowledged, stop).ConfigureAwait(false);
+                await SendOnceAsync(acknowledged, stop).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
@@ -383,7 +383,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                 LogUnexpected(_logger, ex);
                 try
                 {
-                    await Task.Delay(_backoff.Delay(attempt), _time, stop).ConfigureAwait(false);
+                    await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException)
                 {
@@ -393,18 +393,25 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
     }
 
-    /// <summary>One step of the send loop: connect if needed, else send one batch or wait for work. Returns the next backoff attempt.</summary>
-    private async Task<int> SendOnceAsync(int attempt, List<long> acknowledged, CancellationToken stop)
+    /// <summary>The next reconnect delay; the attempt count resets only once messages flow (or there are none).</summary>
+    private TimeSpan NextBackoff()
+    {
+        var delay = _backoff.Delay(_attempt);
+        _attempt = Math.Min(_attempt + 1, 30);
+        return delay;
+    }
+
+    /// <summary>One step of the send loop: connect if needed, else send one batch or wait for work.</summary>
+    private async Task SendOnceAsync(List<long> acknowledged, CancellationToken stop)
     {
         if (!_connected)
         {
-            if (await TryConnectAsync(stop).ConfigureAwait(false))
+            if (!await TryConnectAsync(stop).ConfigureAwait(false))
             {
-                return 0;
+                await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
             }
 
-            await Task.Delay(_backoff.Delay(attempt), _time, stop).ConfigureAwait(false);
-            return Math.Min(attempt + 1, 30);
+            return;
         }
 
         IReadOnlyList<OutboxMessage> batch;
@@ -417,14 +424,15 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             _lastError = ex.Message;
             LogOutboxReadFailed(_logger, ex);
             await Task.Delay(_options.BackoffMax, _time, stop).ConfigureAwait(false);
-            return attempt;
+            return;
         }
 
         if (batch.Count == 0)
         {
+            _attempt = 0;
             SignalIfDrained();
             await WaitForWorkAsync(stop).ConfigureAwait(false);
-            return attempt;
+            return;
         }
 
         acknowledged.Clear();
@@ -468,15 +476,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
         finally
         {
+            if (acknowledged.Count > 0)
+            {
+                _attempt = 0;
+            }
+
             RemoveAcknowledged(acknowledged);
         }
 
         if (transientRefusal)
         {
-            await Task.Delay(_backoff.Delay(0), _time, stop).ConfigureAwait(false);
+            await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
         }
-
-        return attempt;
     }
 
     private void RemoveAcknowledged(List<long> acknowledged)
@@ -539,8 +550,10 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                     return true;
                 }
 
-                _lastError = $"The broker at {_options.Host}:{_options.Port} refused the connection: {result.ResultCode} {result.ReasonString}";
-                if (result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion)
+                _lastError = $"The broker at {_options.Host}:{_options.Port} refused the MQTT {(version == MqttProtocolVersion.V500 ? "5.0" : "3.1.1")} connection: {result.ResultCode} {result.ReasonString}";
+                // A 5.0 broker answers 0x84; a 3.1.1-only broker answers with its own CONNACK, return code 1
+                // ("unacceptable protocol version"), which a 5.0 parser reads as reason code 1.
+                if (result.ResultCode == MqttClientConnectResultCode.UnsupportedProtocolVersion || (int)result.ResultCode == 1)
                 {
                     continue;
                 }
@@ -695,14 +708,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         return builder.Build();
     }
 
-    private MqttApplicationMessage ResultMessage(OutboxMessage message) =>
-        new MqttApplicationMessageBuilder()
+    private MqttApplicationMessage ResultMessage(OutboxMessage message)
+    {
+        var builder = new MqttApplicationMessageBuilder()
             .WithTopic(message.Topic)
             .WithPayload(new System.Buffers.ReadOnlySequence<byte>(message.Payload))
-            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
-            .WithContentType("application/json")
-            .WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData)
-            .Build();
+            .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce);
+
+        // Content type and payload format are MQTT 5 properties; a 3.1.1 connection refuses them.
+        return _negotiated == MqttProtocol.V500
+            ? builder.WithContentType("application/json").WithPayloadFormatIndicator(MqttPayloadFormatIndicator.CharacterData).Build()
+            : builder.Build();
+    }
 
     private MqttApplicationMessage StatusMessage(string state) =>
         new MqttApplicationMessageBuilder()
