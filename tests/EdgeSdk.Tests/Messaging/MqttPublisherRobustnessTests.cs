@@ -134,4 +134,31 @@ public sealed class MqttPublisherRobustnessTests
         Assert.False(broker.IsRunning);
         await Eventually(() => !publisher.IsConnected, Wait, () => "the publisher to see the broker go");
     }
+
+    [Fact]
+    public async Task A_dropped_connection_makes_the_broker_publish_the_offline_last_will()
+    {
+        using var mosquitto = new MosquittoFixture();
+        var relay = new FakeTcpBroker(async (client, ct) =>
+        {
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(mosquitto.Host, mosquitto.Port, ct);
+            var server = upstream.GetStream();
+            await Task.WhenAny(client.CopyToAsync(server, ct), server.CopyToAsync(client, ct));
+        });
+        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "edgeai/plant-7/cam-03/status");
+        var options = Options("127.0.0.1", relay.Port, mosquitto.Files.File("outbox.db"));
+        options.BackoffMin = TimeSpan.FromSeconds(30);
+        options.BackoffMax = TimeSpan.FromSeconds(30);
+        await using var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+        await subscriber.WaitUntilAsync(m => m.Any(x => Text(x.Payload) == "online"), Wait, "the online birth");
+
+        // Cut the network between device and broker: no DISCONNECT packet, so the broker sends the will.
+        await relay.DisposeAsync();
+
+        await subscriber.WaitUntilAsync(m => m.Any(x => Text(x.Payload) == "offline"), Wait, "the offline last will");
+        Assert.Equal(["online", "offline"], subscriber.Messages.Select(m => Text(m.Payload)));
+        await Eventually(() => !publisher.IsConnected, Wait, () => "the publisher to notice");
+    }
 }
