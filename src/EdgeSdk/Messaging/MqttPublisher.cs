@@ -70,6 +70,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private int _ingesting;
     private int _attempt; // reconnect attempts since messages last flowed; used by the send loop only
     private int _state; // 0 created, 1 started, 2 stopped
+    private int _disposed;
     private long _accepted;
     private long _rejected;
     private long _stored;
@@ -270,6 +271,11 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _client?.Dispose();
         _outbox?.Dispose();
         _tls?.Dispose();
@@ -344,7 +350,8 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                     _outbox!.AppendBatch(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
                     Interlocked.Add(ref _stored, batch.Count);
                 }
-                catch (OutboxException ex)
+                // Disk full, I/O error, or a bug: the batch is lost and counted, the loop goes on.
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
                     Interlocked.Add(ref _storeFailed, batch.Count);
                     _lastError = ex.Message;
