@@ -1,0 +1,17 @@
+namespace EdgeAI.Messaging;
+
+/// <summary>Which MQTT protocol version the publisher speaks.</summary>
+public enum MqttProtocol
+{
+    /// <summary>
+    /// Try MQTT 5.0 first; if the broker refuses it (unsupported protocol version, or a protocol error or
+    /// closed connection after the TCP/TLS connection was made), fall back to 3.1.1 and keep using it.
+    /// </summary>
+    Auto = 0,
+
+    /// <summary>MQTT 5.0 only.</summary>
+    V500 = 1,
+
+    /// <summary>MQTT 3.1.1 only.</summary>
+    V311 = 2,
+}
