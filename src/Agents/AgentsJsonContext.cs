@@ -12,7 +12,6 @@ namespace EdgeAI.Agents;
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SelfTestResult[]))]
-[JsonSerializable(typeof(DeviceStatus))]
 [JsonSerializable(typeof(ModelInventory))]
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(Commands.DemoReport))]

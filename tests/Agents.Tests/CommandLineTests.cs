@@ -40,16 +40,22 @@ public sealed class CommandLineTests
         using var doc = JsonDocument.Parse(r.Stdout);
         var report = doc.RootElement;
         Assert.True(report.GetProperty("embeddedBroker").GetBoolean());
-        var topics = report.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("topic").GetString()).ToArray();
-        Assert.Equal("edgeai/demo-site/demo-device/fleet/status", topics[0]);
+        var messages = report.GetProperty("messages").EnumerateArray().ToArray();
+        var topics = messages.Select(m => m.GetProperty("topic").GetString()).ToArray();
+        Assert.Equal("edgeai/demo-site/demo-device/status", topics[0]);
         Assert.Contains("edgeai/demo-site/demo-device/fleet/inventory", topics);
         Assert.Contains("edgeai/demo-site/demo-device/fleet/heartbeat", topics);
-        var states = report.GetProperty("messages").EnumerateArray()
-            .Where(m => m.GetProperty("topic").GetString()!.EndsWith("/status", StringComparison.Ordinal))
-            .Select(m => m.GetProperty("payload").GetProperty("state").GetString() ?? "").ToArray();
+        var states = messages.Where(m => m.GetProperty("topic").GetString()!.EndsWith("/status", StringComparison.Ordinal))
+            .Select(m => m.GetProperty("payload").GetString() ?? "").ToArray();
         Assert.Equal(new[] { "online", "offline" }, states);
-        var inventory = report.GetProperty("messages").EnumerateArray().First(m => m.GetProperty("topic").GetString()!.EndsWith("/inventory", StringComparison.Ordinal));
-        Assert.Equal(0, inventory.GetProperty("payload").GetProperty("failed").GetInt32());
+
+        // Results carry the SDK's envelope: consecutive seq from 1, one id each.
+        var envelopes = messages.Where(m => m.GetProperty("topic").GetString()!.Contains("/fleet/", StringComparison.Ordinal)).Select(m => m.GetProperty("payload")).ToArray();
+        Assert.Equal(Enumerable.Range(1, envelopes.Length).Select(i => (long)i), envelopes.Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.Equal(envelopes.Length, envelopes.Select(e => e.GetProperty("messageId").GetString()).Distinct().Count());
+        var inventory = envelopes.First(e => e.GetProperty("kind").GetString() == "inventory").GetProperty("payload");
+        Assert.Equal(0, inventory.GetProperty("failed").GetInt32());
+        Assert.True(inventory.GetProperty("passed").GetInt32() >= 1);
     }
 
     [Theory]
@@ -69,6 +75,8 @@ public sealed class CommandLineTests
 
     [Theory]
     [InlineData("{\"Mqtt\": {\"Port\": 0}}", "Mqtt:Port is 0")]
+    [InlineData("{\"Mqtt\": {\"CaFile\": \"/nonexistent/ca.pem\"}}", "/nonexistent/ca.pem")]
+    [InlineData("{\"Mqtt\": {\"TopicPrefix\": \"edge/#\"}}", "TopicPrefix")]
     [InlineData("{\"Device\": {\"Site\": \"plant/1\"}}", "Device:Site 'plant/1'")]
     [InlineData("{\"Fleet\": {\"HeartbeatSeconds\": -1}}", "Fleet:HeartbeatSeconds is -1")]
     [InlineData("{\"Mqtt\": {\"Port\": \"abc\"}}", "Port")]

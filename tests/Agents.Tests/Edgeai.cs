@@ -16,21 +16,31 @@ internal static class Edgeai
 
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    /// <summary>Starts the program with output discarded; the caller ends it (<see cref="Terminate"/> or Kill).</summary>
+    public static Process Start(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = StartInfo(args);
+        psi.RedirectStandardOutput = false;
+        psi.RedirectStandardError = false;
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Sends SIGTERM (a graceful stop, as systemd does) and waits for the exit code.</summary>
+    public static async Task<int> Terminate(Process process, TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(Dll);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
+            await kill.WaitForExitAsync();
         }
 
-        using var process = Process.Start(psi)!;
+        using var cts = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(cts.Token);
+        return process.ExitCode;
+    }
+
+    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);
@@ -45,5 +55,22 @@ internal static class Edgeai
         }
 
         return new Result(process.ExitCode, await stdout, await stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        return psi;
     }
 }

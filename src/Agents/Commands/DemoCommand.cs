@@ -2,17 +2,15 @@ using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using EdgeAI.Agents.Hosting;
+using EdgeAI.Messaging;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using MQTTnet;
-using MQTTnet.Server;
 
 namespace EdgeAI.Agents.Commands;
 
@@ -61,35 +59,38 @@ internal static class DemoCommand
             return ExitCodes.BadUsage;
         }
 
-        MqttServer? embedded = null;
+        EmbeddedBroker? embedded = null;
         if (brokerText is null)
         {
-            address = new BrokerAddress("127.0.0.1", FreeLoopbackPort());
-            var factory = new MqttServerFactory();
-            var options = factory.CreateServerOptionsBuilder()
-                .WithDefaultEndpoint()
-                .WithDefaultEndpointBoundIPAddress(IPAddress.Loopback)
-                .WithDefaultEndpointPort(address.Port)
-                .Build();
-            embedded = factory.CreateMqttServer(options);
-            await embedded.StartAsync();
+            embedded = await EmbeddedBroker.StartAsync(cancellationToken: cancellationToken);
+            address = new BrokerAddress("127.0.0.1", embedded.Port);
         }
 
+        // The demo keeps no state: its outbox lives in a temporary folder removed afterwards.
+        var dataPath = Path.Combine(Path.GetTempPath(), "edgeai-demo-" + Guid.NewGuid().ToString("N")[..12]);
         try
         {
-            return await RunAsync(address, embedded is not null, duration, modelsPath, json, cancellationToken);
+            return await RunAsync(address, embedded is not null, duration, modelsPath, dataPath, json, cancellationToken);
         }
         finally
         {
             if (embedded is not null)
             {
-                await embedded.StopAsync();
-                embedded.Dispose();
+                await embedded.DisposeAsync();
+            }
+
+            try
+            {
+                Directory.Delete(dataPath, recursive: true);
+            }
+            catch (IOException)
+            {
+                // Left for the OS temp cleaner.
             }
         }
     }
 
-    private static async Task<int> RunAsync(BrokerAddress address, bool embedded, TimeSpan duration, string modelsPath, bool json, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(BrokerAddress address, bool embedded, TimeSpan duration, string modelsPath, string dataPath, bool json, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         var seen = new ConcurrentQueue<DemoMessage>();
@@ -97,6 +98,12 @@ internal static class DemoCommand
         monitor.ApplicationMessageReceivedAsync += e =>
         {
             var payload = Encoding.UTF8.GetString(e.ApplicationMessage.Payload);
+            if (e.ApplicationMessage.Retain && payload == "offline")
+            {
+                // A retained "offline" left on an external broker by an earlier run, not this one's news.
+                return Task.CompletedTask;
+            }
+
             var message = new DemoMessage(Math.Round(clock.Elapsed.TotalSeconds, 3), e.ApplicationMessage.Topic, e.ApplicationMessage.Retain, AsJson(payload));
             seen.Enqueue(message);
             if (!json)
@@ -128,6 +135,7 @@ internal static class DemoCommand
             ["Device:Site"] = "demo-site",
             ["Device:Id"] = "demo-device",
             ["Device:ModelsPath"] = Path.GetFullPath(modelsPath),
+            ["Device:DataPath"] = dataPath,
             ["Mqtt:Host"] = address.Host,
             ["Mqtt:Port"] = address.Port.ToString(CultureInfo.InvariantCulture),
             ["Fleet:HeartbeatSeconds"] = Math.Clamp(duration.TotalSeconds / 4, 0.25, 30).ToString(CultureInfo.InvariantCulture),
@@ -185,12 +193,5 @@ internal static class DemoCommand
         {
             return JsonSerializer.SerializeToElement(payload, AgentsJsonContext.Output.String);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -53,6 +53,12 @@ internal static class RunCommand
                 Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
                 return ExitCodes.BadUsage;
             }
+            catch (ArgumentException ex)
+            {
+                // The publisher refuses TLS material it cannot use (a CA that is not PEM, a key that does not match).
+                Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
+                return ExitCodes.BadUsage;
+            }
         }
 
         return ExitCodes.Ok;

@@ -1,6 +1,6 @@
 namespace EdgeAI.Agents.Hosting;
 
-/// <summary>Who this device is and where its models are (configuration section <c>Device</c>).</summary>
+/// <summary>Who this device is and where its files are (configuration section <c>Device</c>).</summary>
 internal sealed class DeviceOptions
 {
     public const string Section = "Device";
@@ -13,4 +13,13 @@ internal sealed class DeviceOptions
 
     /// <summary>Folder of model directories; relative paths are taken from the program's folder.</summary>
     public string ModelsPath { get; set; } = "models";
+
+    /// <summary>Folder for the device's state (the outbox); relative paths are taken from the program's folder.</summary>
+    public string DataPath { get; set; } = "data";
+
+    public string ResolvedModelsPath => Resolve(ModelsPath);
+
+    public string ResolvedDataPath => Resolve(DataPath);
+
+    private static string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
 }

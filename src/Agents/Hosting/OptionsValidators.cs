@@ -1,9 +1,10 @@
+using EdgeAI.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAI.Agents.Hosting;
 
 /// <summary>Startup validation: each failure names the configuration key and what it expects.</summary>
-internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IValidateOptions<MqttOptions>, IValidateOptions<FleetOptions>
+internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IValidateOptions<MqttPublisherOptions>, IValidateOptions<FleetOptions>
 {
     public ValidateOptionsResult Validate(string? name, DeviceOptions options)
     {
@@ -15,24 +16,29 @@ internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IVali
             errors.Add("Device:ModelsPath is empty; expected the folder of model directories.");
         }
 
+        if (string.IsNullOrWhiteSpace(options.DataPath))
+        {
+            errors.Add("Device:DataPath is empty; expected a writable folder for the outbox.");
+        }
+
         return Result(errors);
     }
 
-    public ValidateOptionsResult Validate(string? name, MqttOptions options)
+    public ValidateOptionsResult Validate(string? name, MqttPublisherOptions options)
     {
-        var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.Host))
+        try
         {
-            errors.Add("Mqtt:Host is empty; expected the broker's host name or address.");
+            options.Validate();
+            return ValidateOptionsResult.Success;
         }
-
-        if (options.Port is < 1 or > 65535)
+        catch (Exception ex) when (ex is ArgumentException or IOException)
         {
-            errors.Add($"Mqtt:Port is {options.Port}; expected 1-65535.");
+            // The SDK names its own setting ("MqttPublisherOptions.Port is 0; ..."); say where it lives in
+            // the device's configuration instead ("Mqtt:Port is 0; ...").
+            var message = ex.Message.Replace($"{nameof(MqttPublisherOptions)}.", "Mqtt:", StringComparison.Ordinal);
+            var suffix = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            return ValidateOptionsResult.Fail(suffix > 0 ? message[..suffix] : message);
         }
-
-        CheckTopicLevel(errors, "Mqtt:TopicPrefix", options.TopicPrefix);
-        return Result(errors);
     }
 
     public ValidateOptionsResult Validate(string? name, FleetOptions options) =>
