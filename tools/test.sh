@@ -101,6 +101,8 @@ step "Native AOT: linux-arm64 (cross-compiled, run under qemu)"
 # clang finds the arm64 libc from libc6-dev-arm64-cross.
 check "publish linux-arm64 (zero trim/AOT warnings)" publish linux-arm64 -p:CppCompilerAndLinker=clang -p:ObjCopyName=aarch64-linux-gnu-objcopy
 check "linux-arm64 binary under qemu: selftest" qemu-aarch64-static "$out/publish/linux-arm64/edgeai" selftest
+# Emulated, ONNX Runtime needs ~10 s to self-test the models before the first results: run long enough.
+check "linux-arm64 binary under qemu: demo (SQLite outbox, MQTT)" qemu-aarch64-static "$out/publish/linux-arm64/edgeai" demo --duration 25s --json
 
 step "Summary"
 echo "$passed passed, $failed failed"

@@ -42,7 +42,7 @@ internal sealed partial class FleetAgent : BackgroundService
         // Self-tests load every model: keep that off the host's start-up path.
         await Task.Yield();
         var modelsPath = _device.ResolvedModelsPath;
-        var results = Directory.Exists(modelsPath) ? ModelSelfTest.RunAll(modelsPath).ToArray() : [];
+        var results = Directory.Exists(modelsPath) ? ModelSelfTest.RunAll(modelsPath, stoppingToken).ToArray() : [];
         var passed = results.Count(r => r.Passed);
         LogInventory(results.Length, passed, modelsPath);
         Publish("inventory", new ModelInventory(_time.GetUtcNow(), Version, passed, results.Length - passed, results), AgentsJsonContext.Output.ModelInventory);

@@ -25,19 +25,25 @@ public static class ModelSelfTest
     }
 
     /// <summary>Tests every variant of every model under <paramref name="modelsRoot"/>.</summary>
-    public static IReadOnlyList<SelfTestResult> RunAll(string modelsRoot)
+    /// <param name="modelsRoot">Folder of model directories.</param>
+    /// <param name="cancellationToken">Checked between variants (loading one is not interruptible).</param>
+    /// <exception cref="OperationCanceledException">Cancelled between two variants.</exception>
+    public static IReadOnlyList<SelfTestResult> RunAll(string modelsRoot, CancellationToken cancellationToken = default)
     {
         var results = new List<SelfTestResult>();
         foreach (var dir in DiscoverModels(modelsRoot))
         {
-            results.AddRange(RunModel(dir));
+            results.AddRange(RunModel(dir, cancellationToken));
         }
 
         return results;
     }
 
     /// <summary>Tests every variant of the model in <paramref name="modelDirectory"/>. Never throws for a bad model: failures are results.</summary>
-    public static IReadOnlyList<SelfTestResult> RunModel(string modelDirectory)
+    /// <param name="modelDirectory">The model directory.</param>
+    /// <param name="cancellationToken">Checked between variants.</param>
+    /// <exception cref="OperationCanceledException">Cancelled between two variants.</exception>
+    public static IReadOnlyList<SelfTestResult> RunModel(string modelDirectory, CancellationToken cancellationToken = default)
     {
         ModelManifest manifest;
         try
@@ -55,7 +61,14 @@ public static class ModelSelfTest
                 $"Manifest of '{manifest.Name}' has no sample with expected outputs; a self-test needs one.")];
         }
 
-        return manifest.Variants.Select(v => RunVariant(modelDirectory, manifest, v.Name)).ToArray();
+        var results = new SelfTestResult[manifest.Variants.Length];
+        for (var i = 0; i < results.Length; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            results[i] = RunVariant(modelDirectory, manifest, manifest.Variants[i].Name);
+        }
+
+        return results;
     }
 
     private static SelfTestResult RunVariant(string dir, ModelManifest manifest, string variant)
