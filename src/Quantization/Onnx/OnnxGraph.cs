@@ -356,6 +356,7 @@ public sealed class OnnxGraph
 
         var available = new HashSet<string>(Proto.Input.Select(v => v.Name), StringComparer.Ordinal);
         available.UnionWith(Proto.Initializer.Select(t => t.Name));
+        available.UnionWith(Proto.SparseInitializer.Where(s => s.Values is not null).Select(s => s.Values.Name));
         var producers = new Dictionary<string, NodeProto>(StringComparer.Ordinal);
         foreach (var node in Proto.Node)
         {

@@ -325,44 +325,55 @@ public sealed class OnnxModel
             throw new OnnxFormatException($"{where} has ir_version {(proto.HasIrVersion ? proto.IrVersion : "missing")}; expected 3 or later.", path);
         }
 
-        foreach (var tensor in proto.Graph.Initializer)
-        {
-            if (tensor.Name.Length == 0)
-            {
-                throw new OnnxFormatException($"{where} has an initializer without a name; every initializer must name the tensor it defines.", path);
-            }
-
-            OnnxTensorData.Check(tensor, baseDirectory, path);
-        }
-
-        foreach (var node in proto.Graph.Node)
-        {
-            foreach (var attribute in node.Attribute.Where(a => a.T is not null))
-            {
-                CheckAttributeTensor(attribute.T, node, attribute, baseDirectory, path);
-            }
-
-            foreach (var attribute in node.Attribute)
-            {
-                foreach (var tensor in attribute.Tensors)
-                {
-                    CheckAttributeTensor(tensor, node, attribute, baseDirectory, path);
-                }
-            }
-        }
-
+        CheckGraph(proto.Graph, baseDirectory, path, where);
         return new OnnxModel(proto, path, baseDirectory);
     }
 
-    private static void CheckAttributeTensor(TensorProto tensor, NodeProto node, AttributeProto attribute, string? baseDirectory, string? path)
+    /// <summary>Checks every tensor of a graph and of its subgraphs (If/Loop/Scan bodies) against its declaration.</summary>
+    private static void CheckGraph(GraphProto graph, string? baseDirectory, string? path, string where)
     {
-        try
+        foreach (var tensor in graph.Initializer)
         {
+            if (tensor.Name.Length == 0)
+            {
+                throw new OnnxFormatException($"{where}, graph '{graph.Name}', has an initializer without a name; every initializer must name the tensor it defines.", path);
+            }
+
             OnnxTensorData.Check(tensor, baseDirectory, path);
         }
-        catch (OnnxFormatException ex)
+
+        foreach (var node in graph.Node)
         {
-            throw new OnnxFormatException($"Node '{node.Name}' ({node.OpType}), attribute '{attribute.Name}': {ex.Message}", path, ex);
+            foreach (var attribute in node.Attribute)
+            {
+                try
+                {
+                    if (attribute.T is not null)
+                    {
+                        OnnxTensorData.Check(attribute.T, baseDirectory, path);
+                    }
+
+                    foreach (var tensor in attribute.Tensors)
+                    {
+                        OnnxTensorData.Check(tensor, baseDirectory, path);
+                    }
+                }
+                catch (OnnxFormatException ex)
+                {
+                    throw new OnnxFormatException($"Node '{node.Name}' ({node.OpType}), attribute '{attribute.Name}': {ex.Message}", path, ex);
+                }
+
+                // Nesting depth is bounded by the parser's recursion limit.
+                if (attribute.G is not null)
+                {
+                    CheckGraph(attribute.G, baseDirectory, path, where);
+                }
+
+                foreach (var subgraph in attribute.Graphs)
+                {
+                    CheckGraph(subgraph, baseDirectory, path, where);
+                }
+            }
         }
     }
 

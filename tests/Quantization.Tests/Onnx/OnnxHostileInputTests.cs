@@ -153,6 +153,26 @@ public sealed class OnnxHostileInputTests
     }
 
     [Fact]
+    public void Bad_tensor_inside_a_subgraph_is_found()
+    {
+        var model = TestModels.Mlp().Build();
+        var bad = new TensorProto { Name = "inner", DataType = (int)DataType.Float, RawData = ByteString.CopyFrom(new byte[2]) };
+        bad.Dims.Add(1);
+        var body = new GraphProto { Name = "then", Initializer = { bad } };
+        model.Graph.Proto.Node.Add(new NodeProto
+        {
+            Name = "branch",
+            OpType = "If",
+            Input = { "cond" },
+            Output = { "o" },
+            Attribute = { new AttributeProto { Name = "then_branch", Type = AttributeProto.Types.AttributeType.Graph, G = body } },
+        });
+
+        var ex = Assert.Throws<OnnxFormatException>(() => OnnxModel.FromBytes(model.ToBytes()));
+        Assert.Contains("'inner' has 2 bytes of raw_data; FLOAT [1] needs 4", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Protobuf_without_a_graph_or_ir_version_is_refused()
     {
         var noGraph = new ModelProto { IrVersion = 8 }.ToByteArray();
