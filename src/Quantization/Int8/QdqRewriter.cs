@@ -167,12 +167,36 @@ internal sealed class QdqRewriter
         {
             // The node now writes '<y>_prequant'; Q/DQ turn it back into '<y>', so every consumer and graph output is unchanged.
             var output = node.Outputs[0];
+            var relu = FoldableRelu(output);
+            if (relu is not null)
+            {
+                // uint8 with zero point 0 clamps negatives to 0, which is exactly what the ReLU did: Q/DQ with the
+                // ReLU output's range replace it and spend all 256 levels on [0, max].
+                _graph.RemoveNode(relu);
+                output = relu.Outputs[0];
+            }
+
             var raw = Unique(output + "_prequant");
             node.SetOutput(0, raw);
             var parameters = ActivationParameters(output);
             AddQdq(raw, output, parameters);
             _activations[output] = (output, parameters);
         }
+    }
+
+    /// <summary>The ReLU that alone reads <paramref name="tensor"/>, when it can be folded into the output quantization.</summary>
+    private OnnxNode? FoldableRelu(string tensor)
+    {
+        var consumers = _graph.FindConsumers(tensor);
+        if (consumers.Count != 1 || _graph.Outputs.Any(o => o.Name == tensor))
+        {
+            return null;
+        }
+
+        var relu = consumers[0];
+        return relu.OpType == "Relu" && relu.Domain.Length == 0 && relu.Outputs.Count == 1 && _calibration.Ranges.TryGetValue(relu.Outputs[0], out var range) && range.Min >= 0
+            ? relu
+            : null;
     }
 
     private (string Dequantized, QuantParameters Parameters) ActivationDequantized(string tensor)
