@@ -31,71 +31,28 @@ public static class Calibrator
         options.Validate();
         model.Validate();
 
-        var initializers = model.Graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var inputs = model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).Select(i => i.Name).ToList();
-        var outputs = model.Graph.Nodes.SelectMany(n => n.Outputs).Where(o => o.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-        var probe = model.WithOutputs(outputs);
-
-        using var sessionOptions = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_DISABLE_ALL };
-        if (options.IntraOpThreads > 0)
-        {
-            sessionOptions.IntraOpNumThreads = options.IntraOpThreads;
-        }
-
-        using var session = new InferenceSession(probe.ToBytes(), sessionOptions);
-        using var runOptions = new RunOptions();
-        var outputNames = session.OutputNames.ToList();
+        using var runner = new IntermediateRunner(model, options.IntraOpThreads);
         var histograms = new Dictionary<string, RangeHistogram>(StringComparer.Ordinal);
         var sampleCount = 0;
         foreach (var sample in samples)
         {
             cancellationToken.ThrowIfCancellationRequested();
             ArgumentNullException.ThrowIfNull(sample, nameof(samples));
-            var values = new List<OrtValue>(inputs.Count);
-            try
+            foreach (var name in runner.InputNames)
             {
-                foreach (var name in inputs)
+                if (sample.TryGetValue(name, out var array) && runner.InputType(name) == TensorElementType.Float)
                 {
-                    if (!sample.TryGetValue(name, out var array))
-                    {
-                        throw new ArgumentException($"Calibration sample {sampleCount} has no array for graph input '{name}'; it has: {string.Join(", ", sample.Keys)}.", nameof(samples));
-                    }
-
-                    var type = session.InputMetadata[name].ElementDataType;
-                    values.Add(array.ToOrtValue(type));
-                    if (type == TensorElementType.Float)
-                    {
-                        Add(histograms, name, array.ToSingleArray(), options, sampleCount);
-                    }
-                }
-
-                IDisposableReadOnlyCollection<OrtValue> results;
-                try
-                {
-                    results = session.Run(runOptions, inputs, values, outputNames);
-                }
-                catch (OnnxRuntimeException ex)
-                {
-                    throw new ArgumentException($"ONNX Runtime rejected calibration sample {sampleCount}: {ex.Message}", nameof(samples), ex);
-                }
-
-                using (results)
-                {
-                    for (var k = 0; k < outputNames.Count; k++)
-                    {
-                        var value = results[k];
-                        if (value.OnnxType == OnnxValueType.ONNX_TYPE_TENSOR && value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
-                        {
-                            Add(histograms, outputNames[k], value.GetTensorDataAsSpan<float>(), options, sampleCount);
-                        }
-                    }
+                    Add(histograms, name, array.ToSingleArray(), options, sampleCount);
                 }
             }
-            finally
-            {
-                values.ForEach(v => v.Dispose());
-            }
 
+            runner.Run(sample, sampleCount, (name, value) =>
+            {
+                if (value.OnnxType == OnnxValueType.ONNX_TYPE_TENSOR && value.GetTensorTypeAndShape().ElementDataType == TensorElementType.Float)
+                {
+                    Add(histograms, name, value.GetTensorDataAsSpan<float>(), options, sampleCount);
+                }
+            });
             sampleCount++;
         }
 

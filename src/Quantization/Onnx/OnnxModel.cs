@@ -154,6 +154,30 @@ public sealed class OnnxModel
     /// <summary>The model as ONNX protobuf bytes. External data references are written as they are.</summary>
     public byte[] ToBytes() => Proto.ToByteArray();
 
+    /// <summary>
+    /// The model as protobuf bytes with any external initializer data read in, so the bytes can be handed to
+    /// ONNX Runtime (or sent elsewhere) without the files next to the model.
+    /// </summary>
+    /// <exception cref="OnnxFormatException">External data cannot be read.</exception>
+    public byte[] ToSelfContainedBytes()
+    {
+        if (!Proto.Graph.Initializer.Any(t => t.DataLocation == TensorProto.Types.DataLocation.External))
+        {
+            return ToBytes();
+        }
+
+        var copy = Proto.Clone();
+        foreach (var tensor in copy.Graph.Initializer.Where(t => t.DataLocation == TensorProto.Types.DataLocation.External))
+        {
+            var bytes = OnnxTensorData.ReadRawBytes(tensor, BaseDirectory, ModelPath);
+            tensor.ExternalData.Clear();
+            tensor.ClearDataLocation();
+            tensor.RawData = UnsafeByteOperations.UnsafeWrap(bytes);
+        }
+
+        return copy.ToByteArray();
+    }
+
     /// <summary>A deep copy, reading external data from the same directory.</summary>
     public OnnxModel Clone() => new(Proto.Clone(), ModelPath, BaseDirectory);
 

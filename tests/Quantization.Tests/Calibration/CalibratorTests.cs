@@ -68,6 +68,19 @@ public sealed class CalibratorTests
     }
 
     [Fact]
+    public void Shape_probe_reports_the_concrete_type_and_shape_of_every_intermediate()
+    {
+        var model = TestModels.Mlp().Build();
+        Assert.Null(model.Graph.FindTensorInfo("mm"));
+
+        var shapes = TensorShapeProbe.Probe(model, Sample(TestModels.Inputs(rows: 5, seed: 1), 5));
+
+        Assert.Equal(["mm", "pre", "y"], shapes.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("mm: Float[5, 3]", shapes["mm"].ToString());
+        Assert.Equal("y: Float[5, 3]", shapes["y"].ToString());
+    }
+
+    [Fact]
     public void Bad_calibration_sets_are_refused_with_the_sample_and_tensor()
     {
         var model = TestModels.Mlp().Build();

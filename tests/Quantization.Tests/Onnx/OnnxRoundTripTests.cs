@@ -103,6 +103,12 @@ public sealed class OnnxRoundTripTests
             Assert.True(Math.Abs(sum - y[c]) < 1e-4, $"column {c}: expected {sum}, ORT gave {y[c]}");
         }
 
+        // From memory, ONNX Runtime needs the data inside the bytes.
+        var fromBytes = OrtHelper.Run(loaded.ToSelfContainedBytes(), ("x", x, [1, 64]))["y"];
+        Assert.Equal(y, fromBytes);
+        Assert.Equal(loaded.ToBytes().Length, new FileInfo(path).Length);
+        Assert.True(loaded.ToSelfContainedBytes().Length > 64 * 64 * 4);
+
         // Saving elsewhere without external data brings the bytes inside the file.
         using var other = new TempDirectory();
         loaded.Save(other.File("inline.onnx"));
