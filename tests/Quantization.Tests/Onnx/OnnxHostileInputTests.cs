@@ -51,6 +51,43 @@ public sealed class OnnxHostileInputTests
     }
 
     [Fact]
+    public void Mutated_models_either_load_and_read_consistently_or_fail_with_a_format_error()
+    {
+        // Byte flips in a real model reach the tensor and graph checks, not just the protobuf parser.
+        var original = TestModels.Mlp().ToBytes();
+        var random = new Random(99);
+        var loaded = 0;
+        for (var i = 0; i < 3000; i++)
+        {
+            var bytes = (byte[])original.Clone();
+            for (var flips = random.Next(1, 4); flips > 0; flips--)
+            {
+                bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+            }
+
+            var ex = Record.Exception(() =>
+            {
+                var model = OnnxModel.FromBytes(bytes);
+                loaded++;
+                _ = model.FindProblems();
+                foreach (var tensor in model.Graph.Initializers)
+                {
+                    _ = tensor.ToRawBytes();
+                    _ = tensor.ToSingleArray();
+                }
+
+                foreach (var name in model.Graph.Nodes.SelectMany(n => n.Inputs.Concat(n.Outputs)))
+                {
+                    _ = model.Graph.FindTensorInfo(name);
+                }
+            });
+            Assert.True(ex is null or OnnxFormatException, $"case {i}: {ex?.GetType().Name}: {ex?.Message}");
+        }
+
+        Assert.InRange(loaded, 1, 2999);
+    }
+
+    [Fact]
     public void Deeply_nested_messages_hit_the_recursion_limit_instead_of_the_stack()
     {
         // value_info whose type is a sequence of a sequence of ... 2000 levels deep.
