@@ -314,6 +314,16 @@ public sealed class OnnxModel
         }
 
         WriteAtomically(full, copy.WriteTo);
+
+        if (external.Count > 0 && BaseDirectory is not null
+            && string.Equals(Path.GetFullPath(BaseDirectory), directory, StringComparison.Ordinal))
+        {
+            // The data file just replaced may be the one this model reads from: point this model at the new layout.
+            for (var i = 0; i < Proto.Graph.Initializer.Count; i++)
+            {
+                CopyStorage(copy.Graph.Initializer[i], Proto.Graph.Initializer[i]);
+            }
+        }
     }
 
     /// <summary>A short description: IR version, opsets and graph size.</summary>
@@ -399,6 +409,34 @@ public sealed class OnnxModel
                 }
             }
         }
+    }
+
+    private static void CopyStorage(TensorProto from, TensorProto to)
+    {
+        to.ClearRawData();
+        if (from.HasRawData)
+        {
+            to.RawData = from.RawData;
+        }
+
+        to.ExternalData.Clear();
+        to.ExternalData.AddRange(from.ExternalData.Select(e => e.Clone()));
+        to.ClearDataLocation();
+        if (from.HasDataLocation)
+        {
+            to.DataLocation = from.DataLocation;
+        }
+
+        to.FloatData.Clear();
+        to.FloatData.AddRange(from.FloatData);
+        to.Int32Data.Clear();
+        to.Int32Data.AddRange(from.Int32Data);
+        to.Int64Data.Clear();
+        to.Int64Data.AddRange(from.Int64Data);
+        to.DoubleData.Clear();
+        to.DoubleData.AddRange(from.DoubleData);
+        to.Uint64Data.Clear();
+        to.Uint64Data.AddRange(from.Uint64Data);
     }
 
     private static void WriteAtomically(string path, Action<Stream> write)

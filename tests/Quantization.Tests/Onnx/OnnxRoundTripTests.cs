@@ -117,6 +117,32 @@ public sealed class OnnxRoundTripTests
         Assert.Equal(weights, inline.Graph.FindInitializer("W")!.ToSingleArray());
     }
 
+    [Fact]
+    public void Saving_in_place_over_its_own_external_data_keeps_the_loaded_model_readable()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("m.onnx");
+        var big = Enumerable.Range(0, 600).Select(i => i * 0.25f).ToArray();
+        var small = Enumerable.Range(0, 300).Select(i => -i * 0.5f).ToArray();
+        new OnnxGraphBuilder()
+            .AddInitializer("small", small, 300)
+            .AddInitializer("big", big, 600)
+            .Save(path, new OnnxSaveOptions { ExternalDataFile = "m.data", ExternalDataThreshold = 1000 });
+        var model = OnnxModel.Load(path);
+        Assert.True(model.Graph.FindInitializer("small")!.IsExternal);
+
+        // Rewrite the same data file with another layout: 'small' now stays inline, 'big' moves to offset 0.
+        model.Save(path, new OnnxSaveOptions { ExternalDataFile = "m.data", ExternalDataThreshold = 2000 });
+
+        Assert.False(model.Graph.FindInitializer("small")!.IsExternal);
+        Assert.Equal(small, model.Graph.FindInitializer("small")!.ToSingleArray());
+        Assert.Equal(big, model.Graph.FindInitializer("big")!.ToSingleArray());
+        var reloaded = OnnxModel.Load(path);
+        Assert.Equal(big, reloaded.Graph.FindInitializer("big")!.ToSingleArray());
+        Assert.Equal(small, reloaded.Graph.FindInitializer("small")!.ToSingleArray());
+        Assert.Equal(model.ToBytes(), reloaded.ToBytes());
+    }
+
     private static byte[] Field(int number, byte[] payload) => Encode(output =>
     {
         output.WriteTag(number, WireFormat.WireType.LengthDelimited);
