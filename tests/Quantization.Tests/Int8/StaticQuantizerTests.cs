@@ -110,6 +110,53 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
         Assert.Contains("LSTM", Assert.Throws<ArgumentException>(() => StaticQuantizer.Quantize(fp32, calibration, bad)).Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Gemm_without_transB_shared_weights_and_activation_matmul_quantize_and_agree()
+    {
+        // h = Gemm(x, W[8,6]) (channels on axis 1); a = MatMul(h, V), b = MatMul(h2, V) share V; s = MatMul(a, Transpose(b)) multiplies two activations.
+        var random = new Random(8);
+        float[] Values(int n) => [.. Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2) - 1) * 0.5f)];
+        var fp32 = new OnnxGraphBuilder("mix")
+            .Opset(13)
+            .AddInput("x", TensorElementType.Float, 4, 8)
+            .AddInitializer("W", Values(48), 8, 6)
+            .AddInitializer("c", Values(6), 6)
+            .AddInitializer("V", Values(30), 6, 5)
+            .AddNode("Gemm", ["x", "W", "c"], ["h"], name: "gemm")
+            .AddNode("Neg", ["h"], ["h2"], name: "neg")
+            .AddNode("MatMul", ["h", "V"], ["a"], name: "left")
+            .AddNode("MatMul", ["h2", "V"], ["b"], name: "right")
+            .AddNode("Transpose", ["b"], ["bt"], [OnnxAttribute.Ints("perm", 1, 0)], name: "transpose")
+            .AddNode("MatMul", ["a", "bt"], ["s"], name: "scores")
+            .AddOutput("s", TensorElementType.Float, 4, 4)
+            .Build();
+        float[] Input(int seed)
+        {
+            var r = new Random(seed);
+            return [.. Enumerable.Range(0, 32).Select(_ => (float)((r.NextDouble() * 2) - 1))];
+        }
+
+        var calibration = Calibrator.Calibrate(fp32, Enumerable.Range(0, 24).Select(i => (IReadOnlyDictionary<string, NpyArray>)new Dictionary<string, NpyArray> { ["x"] = NpyArray.FromSingles(Input(i), 4, 8) }));
+        var result = StaticQuantizer.Quantize(fp32, calibration);
+
+        Assert.Equal(["'gemm' (Gemm)", "'left' (MatMul)", "'right' (MatMul)", "'scores' (MatMul)"], result.QuantizedNodes);
+        var dequantizeW = result.Model.Graph.Nodes.Single(n => n.OpType == "DequantizeLinear" && n.Inputs[0] == "W_quantized");
+        Assert.Equal(1, dequantizeW.FindAttribute("axis")!.GetInt());
+        Assert.Equal([6L], result.Model.Graph.FindInitializer("W_scale")!.Dims);
+        Assert.Single(result.Model.Graph.Initializers, t => t.Name.StartsWith("V_quantized", StringComparison.Ordinal));
+        Assert.Equal(2, result.Model.Graph.FindConsumers("V_dequantized").Count);
+
+        using var a = new InferenceSession(fp32.ToBytes());
+        using var b = new InferenceSession(result.Model.ToBytes());
+        for (var i = 0; i < 8; i++)
+        {
+            var x = Input(500 + i);
+            var expected = Run(a, x, "s", [4, 8]);
+            var actual = Run(b, x, "s", [4, 8]);
+            Assert.True(Cosine(expected, actual) >= MinCosine, $"input {i}: cosine {Cosine(expected, actual):F5}");
+        }
+    }
+
     /// <summary>x [N,1,8,8] → Conv(8)+ReLU → Conv(16, stride 2)+ReLU → Flatten → Gemm(32, transB)+ReLU → MatMul(10) → y.</summary>
     private static OnnxModel Cnn()
     {
@@ -147,11 +194,13 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
         return [.. Enumerable.Range(0, 64).Select(i => (float)Math.Clamp(0.5 + (0.4 * Math.Sin((fx * (i % 8)) + (fy * (i / 8)) + phase)) + ((random.NextDouble() - 0.5) * 0.1), 0, 1))];
     }
 
-    private static float[] Run(InferenceSession session, float[] x)
+    private static float[] Run(InferenceSession session, float[] x) => Run(session, x, "y", [1, 1, 8, 8]);
+
+    private static float[] Run(InferenceSession session, float[] x, string output, long[] shape)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(x, [1, 1, 8, 8]);
+        using var input = OrtValue.CreateTensorValueFromMemory(x, shape);
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, ["x"], [input], ["y"]);
+        using var outputs = session.Run(runOptions, ["x"], [input], [output]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
