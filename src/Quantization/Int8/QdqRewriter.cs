@@ -94,6 +94,12 @@ internal sealed class QdqRewriter
         }
 
         var weight = _graph.FindInitializer(node.Inputs[1]);
+        if (weight is not null && _graph.Inputs.Any(i => i.Name == weight.Name))
+        {
+            reason = $"weight '{weight.Name}' is also a graph input, so a caller may replace it at run time.";
+            return null;
+        }
+
         if (weight is not null && weight.ElementType != TensorElementType.Float)
         {
             reason = $"weight '{weight.Name}' is {weight.ElementType}, not Float.";

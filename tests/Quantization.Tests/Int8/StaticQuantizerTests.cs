@@ -157,6 +157,23 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Without_output_quantization_only_inputs_get_quantize_nodes_and_overridable_weights_stay_fp32()
+    {
+        var fp32 = Cnn();
+        fp32.Graph.AddInput("w4", TensorElementType.Float, [32, 10]);
+        var calibration = Calibrator.Calibrate(fp32, Enumerable.Range(0, 4).Select(i => (IReadOnlyDictionary<string, NpyArray>)new Dictionary<string, NpyArray> { ["x"] = NpyArray.FromSingles(Sample(i), 1, 1, 8, 8) }));
+        var options = new StaticQuantizationOptions { QuantizeOutputs = false };
+
+        var result = StaticQuantizer.Quantize(fp32, calibration, options);
+
+        Assert.Equal(["Node 'head' (MatMul): weight 'w4' is also a graph input, so a caller may replace it at run time."], result.SkippedNodes);
+        var quantizeInputs = result.Model.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear").Select(n => n.Inputs[0]).ToList();
+        Assert.Equal(["x", "r1", "flat"], quantizeInputs);
+        Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "Relu");
+        Assert.NotNull(result.Model.Graph.FindInitializer("w4"));
+    }
+
     /// <summary>x [N,1,8,8] → Conv(8)+ReLU → Conv(16, stride 2)+ReLU → Flatten → Gemm(32, transB)+ReLU → MatMul(10) → y.</summary>
     private static OnnxModel Cnn()
     {
