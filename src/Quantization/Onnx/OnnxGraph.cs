@@ -10,8 +10,9 @@ namespace EdgeAI.Quantization.Onnx;
 /// </summary>
 /// <remarks>
 /// Look-ups scan the graph (linear in its size); passes that query every tensor should build their own
-/// index from <see cref="Nodes"/>. Not thread-safe while being edited. Subgraphs (If/Loop bodies) are kept
-/// unchanged but are not searched or edited.
+/// index from <see cref="Nodes"/>. Not thread-safe while being edited. Subgraph (If/Loop body) nodes are not
+/// listed in <see cref="Nodes"/>, but their reads from the outer scope count in <see cref="FindConsumers"/> and
+/// <see cref="GetTopologicalOrder"/>, and <see cref="RenameTensor"/> renames inside them too.
 /// </remarks>
 public sealed class OnnxGraph
 {
@@ -69,7 +70,10 @@ public sealed class OnnxGraph
         return proto is null ? null : new OnnxNode(proto, this);
     }
 
-    /// <summary>The nodes that read tensor <paramref name="tensorName"/>, in file order, each once.</summary>
+    /// <summary>
+    /// The nodes that read tensor <paramref name="tensorName"/>, in file order, each once; a node whose subgraph
+    /// (If/Loop body) reads it from the outer scope counts as reading it.
+    /// </summary>
     public IReadOnlyList<OnnxNode> FindConsumers(string tensorName)
     {
         ArgumentNullException.ThrowIfNull(tensorName);
@@ -78,7 +82,7 @@ public sealed class OnnxGraph
             return [];
         }
 
-        return [.. Proto.Node.Where(n => n.Input.Contains(tensorName)).Select(n => new OnnxNode(n, this))];
+        return [.. Proto.Node.Where(n => AllInputs(n).Contains(tensorName)).Select(n => new OnnxNode(n, this))];
     }
 
     /// <summary>
@@ -193,31 +197,8 @@ public sealed class OnnxGraph
             throw new ArgumentException($"Cannot rename '{oldName}' to '{newName}': graph '{Name}' already has a tensor named '{newName}'.", nameof(newName));
         }
 
-        var count = 0;
-        foreach (var node in Proto.Node)
-        {
-            count += Replace(node.Input, oldName, newName) + Replace(node.Output, oldName, newName);
-        }
-
-        foreach (var info in Proto.Input.Concat(Proto.Output).Concat(Proto.ValueInfo).Where(v => v.Name == oldName))
-        {
-            info.Name = newName;
-            count++;
-        }
-
-        foreach (var tensor in Proto.Initializer.Where(t => t.Name == oldName))
-        {
-            tensor.Name = newName;
-            count++;
-        }
-
-        foreach (var annotation in Proto.QuantizationAnnotation.Where(a => a.TensorName == oldName))
-        {
-            annotation.TensorName = newName;
-            count++;
-        }
-
-        return count;
+        // ONNX names are unique across a graph and its subgraphs, so a subgraph that names oldName means the outer tensor.
+        return Rename(Proto, oldName, newName);
     }
 
     /// <summary>Adds a copy of <paramref name="tensor"/> as an initializer.</summary>
@@ -409,18 +390,26 @@ public sealed class OnnxGraph
     private HashSet<string> TensorNames()
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        names.UnionWith(Proto.Input.Select(v => v.Name));
-        names.UnionWith(Proto.Output.Select(v => v.Name));
-        names.UnionWith(Proto.ValueInfo.Select(v => v.Name));
-        names.UnionWith(Proto.Initializer.Select(t => t.Name));
-        foreach (var node in Proto.Node)
+        AddNames(Proto, names);
+        names.Remove(string.Empty);
+        return names;
+    }
+
+    private static void AddNames(GraphProto graph, HashSet<string> names)
+    {
+        names.UnionWith(graph.Input.Select(v => v.Name));
+        names.UnionWith(graph.Output.Select(v => v.Name));
+        names.UnionWith(graph.ValueInfo.Select(v => v.Name));
+        names.UnionWith(graph.Initializer.Select(t => t.Name));
+        foreach (var node in graph.Node)
         {
             names.UnionWith(node.Input);
             names.UnionWith(node.Output);
+            foreach (var subgraph in DirectSubgraphs(node))
+            {
+                AddNames(subgraph, names);
+            }
         }
-
-        names.Remove(string.Empty);
-        return names;
     }
 
     /// <summary>Kahn's algorithm: node indices in order, and the indices that never became ready (on or behind a cycle).</summary>
@@ -445,7 +434,7 @@ public sealed class OnnxGraph
 
         for (var i = 0; i < nodes.Count; i++)
         {
-            foreach (var input in nodes[i].Input)
+            foreach (var input in AllInputs(nodes[i]))
             {
                 if (input.Length > 0 && producer.TryGetValue(input, out var p))
                 {
@@ -508,6 +497,46 @@ public sealed class OnnxGraph
         var more = members.Count > MaxNamesInMessage ? $" and {members.Count - MaxNamesInMessage} more" : string.Empty;
         return $"Graph '{Proto.Name}' has a cycle through nodes {string.Join(", ", labels)}{more}: each depends on its own output; expected an acyclic graph.";
     }
+
+    private static int Rename(GraphProto graph, string oldName, string newName)
+    {
+        var count = 0;
+        foreach (var node in graph.Node)
+        {
+            count += Replace(node.Input, oldName, newName) + Replace(node.Output, oldName, newName);
+            foreach (var subgraph in DirectSubgraphs(node))
+            {
+                count += Rename(subgraph, oldName, newName);
+            }
+        }
+
+        foreach (var info in graph.Input.Concat(graph.Output).Concat(graph.ValueInfo).Where(v => v.Name == oldName))
+        {
+            info.Name = newName;
+            count++;
+        }
+
+        foreach (var tensor in graph.Initializer.Where(t => t.Name == oldName))
+        {
+            tensor.Name = newName;
+            count++;
+        }
+
+        foreach (var annotation in graph.QuantizationAnnotation.Where(a => a.TensorName == oldName))
+        {
+            annotation.TensorName = newName;
+            count++;
+        }
+
+        return count;
+    }
+
+    private static IEnumerable<GraphProto> DirectSubgraphs(NodeProto node) =>
+        node.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Prepend(a.G));
+
+    /// <summary>The node's explicit inputs, then every input read by nodes of its subgraphs, at any depth.</summary>
+    private static IEnumerable<string> AllInputs(NodeProto node) =>
+        node.Input.Concat(DirectSubgraphs(node).SelectMany(g => g.Node.SelectMany(AllInputs)));
 
     private static void AddDuplicates(List<string> problems, IEnumerable<string> names, Func<string, string> message)
     {

@@ -208,6 +208,41 @@ public sealed class OnnxGraphTests
         Assert.Equal(2, model.Opsets.Count);
     }
 
+    [Fact]
+    public void Subgraph_reads_from_the_outer_scope_count_for_consumers_order_and_renaming()
+    {
+        // out = If(cond) then Identity(pre) else Neg(pre): both branches read 'pre' from the outer graph.
+        var model = TestModels.Mlp().Build();
+        model.Graph.AddInitializer(OnnxTensor.FromSingles("one", [1f]));
+        model.Graph.InsertNode(0, "Cast", ["one"], ["cond"], name: "cast", attributes: [OnnxAttribute.Int("to", 9)]);
+        var branch = model.Graph.InsertNode(0, "If", ["cond"], ["out"], name: "branch");
+        branch.Proto.Attribute.Add(Branch("then_branch", "Identity"));
+        branch.Proto.Attribute.Add(Branch("else_branch", "Neg"));
+        model.Graph.AddOutput("out", TensorElementType.Float);
+
+        Assert.Equal(["branch", "relu"], model.Graph.FindConsumers("pre").Select(n => n.Name));
+        var order = model.Graph.GetTopologicalOrder().Select(n => n.Name).ToList();
+        Assert.True(order.IndexOf("branch") > order.IndexOf("add"), string.Join(", ", order));
+
+        Assert.Equal(4, model.Graph.RenameTensor("pre", "preact"));
+        Assert.Throws<ArgumentException>(() => model.Graph.RenameTensor("preact", "then_out"));
+        model.Graph.SortTopologically();
+        Assert.Empty(model.FindProblems());
+
+        var x = TestModels.Inputs(rows: 2, seed: 12);
+        var outputs = OrtHelper.Run(model.ToBytes(), ("x", x, [2, 4]));
+        OnnxRuntimeAgreementTests.AssertClose(TestModels.MlpByHand(x, 2, relu: false), outputs["out"], 1e-5f);
+    }
+
+    private static EdgeAI.Quantization.Onnx.Proto.AttributeProto Branch(string name, string op)
+    {
+        var prefix = name[..4];
+        var graph = new EdgeAI.Quantization.Onnx.Proto.GraphProto { Name = prefix };
+        graph.Node.Add(new EdgeAI.Quantization.Onnx.Proto.NodeProto { Name = prefix + "_op", OpType = op, Input = { "pre" }, Output = { prefix + "_out" } });
+        graph.Output.Add(OnnxTensorInfo.ToValueInfo(prefix + "_out", TensorElementType.Float, null));
+        return new EdgeAI.Quantization.Onnx.Proto.AttributeProto { Name = name, Type = EdgeAI.Quantization.Onnx.Proto.AttributeProto.Types.AttributeType.Graph, G = graph };
+    }
+
     private static OnnxModel Diamond() =>
         new OnnxGraphBuilder("diamond")
             .AddInput("x", TensorElementType.Float, 2)
