@@ -251,10 +251,11 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         var client = _client;
         if (client is not null && client.IsConnected)
         {
+            using var guard = Guard(cancellationToken);
             try
             {
-                await client.PublishAsync(StatusMessage(OfflinePayload), cancellationToken).ConfigureAwait(false);
-                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancellationToken).ConfigureAwait(false);
+                await client.PublishAsync(StatusMessage(OfflinePayload), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is MqttCommunicationException or IOException or OperationCanceledException)
             {
@@ -400,6 +401,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
     }
 
+    // MQTTnet's own timeout does not cover every wait: with a silent (black-holed) connection a PUBACK wait was
+    // seen to outlive the keep-alive disconnect. Every network await also carries this hard limit (real time:
+    // it guards against the network, not a schedule).
+    private TimeSpan GuardTimeout => _options.OperationTimeout + TimeSpan.FromSeconds(1);
+
+    private CancellationTokenSource Guard(CancellationToken token)
+    {
+        var guard = CancellationTokenSource.CreateLinkedTokenSource(token);
+        guard.CancelAfter(GuardTimeout);
+        return guard;
+    }
+
     /// <summary>The next reconnect delay; the attempt count resets only once messages flow (or there are none).</summary>
     private TimeSpan NextBackoff()
     {
@@ -444,11 +457,13 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
         acknowledged.Clear();
         var transientRefusal = false;
+        using var guard = Guard(stop);
         try
         {
             foreach (var message in batch)
             {
-                var result = await _client!.PublishAsync(ResultMessage(message), stop).ConfigureAwait(false);
+                guard.CancelAfter(GuardTimeout);
+                var result = await _client!.PublishAsync(ResultMessage(message), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
 
                 // MQTT 5 reason codes below 0x80 are successes (0x10: accepted, no subscriber yet).
                 if ((int)result.ReasonCode < 0x80)
@@ -544,10 +559,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             _tls?.ClearFailure();
             try
             {
-                var result = await client.ConnectAsync(BuildClientOptions(version), stop).ConfigureAwait(false);
+                using var guard = Guard(stop);
+                var result = await client.ConnectAsync(BuildClientOptions(version), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
                 if (result.ResultCode == MqttClientConnectResultCode.Success)
                 {
-                    await client.PublishAsync(StatusMessage(OnlinePayload), stop).ConfigureAwait(false);
+                    guard.CancelAfter(GuardTimeout);
+                    await client.PublishAsync(StatusMessage(OnlinePayload), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
                     _negotiated = version == MqttProtocolVersion.V500 ? MqttProtocol.V500 : MqttProtocol.V311;
                     _fellBackTo311 |= version == MqttProtocolVersion.V311 && _options.ProtocolVersion == MqttProtocol.Auto;
                     _connected = true;
