@@ -257,9 +257,10 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                 await client.PublishAsync(StatusMessage(OfflinePayload), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
                 await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MqttCommunicationException or IOException or OperationCanceledException)
+            // Whatever the broker does now (gone, timed out, answering garbage), stopping must not fail:
+            // without the DISCONNECT it sends the last will instead.
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // The broker is gone already; it sends the last will instead.
                 LogDisconnectFailed(_logger, ex.Message);
             }
         }
