@@ -81,6 +81,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private long _connectFailures;
     private MqttProtocol? _negotiated;
     private volatile string? _lastError;
+    private string? _lastLoggedFailure; // send loop only
 
     /// <summary>Creates a publisher; nothing is opened or connected until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Settings; validated here.</param>
@@ -571,6 +572,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                     _connected = true;
                     _lastError = null;
                     Interlocked.Increment(ref _connections);
+                    _lastLoggedFailure = null;
                     LogConnected(_logger, _options.Host, _options.Port, _negotiated.Value.ToString(), _outbox?.Count ?? 0);
                     return true;
                 }
@@ -601,7 +603,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _connectFailures);
-        LogConnectFailed(_logger, _options.Host, _options.Port, _lastError ?? "unknown error");
+        // A broker that stays away would otherwise log a warning per attempt: warn when the reason changes,
+        // repeat it at debug level.
+        var reason = _lastError ?? "unknown error";
+        if (!string.Equals(reason, _lastLoggedFailure, StringComparison.Ordinal))
+        {
+            _lastLoggedFailure = reason;
+            LogConnectFailed(_logger, _options.Host, _options.Port, reason);
+        }
+        else
+        {
+            LogConnectFailedAgain(_logger, _options.Host, _options.Port, reason);
+        }
         return false;
     }
 
@@ -762,6 +775,9 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to {Host}:{Port} failed: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connecting to {Host}:{Port} failed again: {Reason}")]
+    private static partial void LogConnectFailedAgain(ILogger logger, string host, int port, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string reason);

@@ -223,4 +223,28 @@ public sealed class MqttPublisherTests
         Assert.Equal([0, 2, 4], Envelopes(subscriber).Select(e => e.Payload.GetProperty("i").GetInt32()));
         Assert.Equal(2, publisher.Statistics.OutboxCorrupt);
     }
+
+    [Fact]
+    public async Task Stop_stores_everything_still_queued_when_the_broker_is_away()
+    {
+        using var dir = new TempDirectory();
+        var options = Options("127.0.0.1", 1, dir.File("outbox.db"));
+        options.ChannelCapacity = 5000;
+        var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+        using var payload = JsonDocument.Parse("""{"x":1}""");
+        for (var i = 0; i < 3000; i++)
+        {
+            Assert.True(publisher.TryPublish("a", "k", payload.RootElement));
+        }
+
+        await publisher.DisposeAsync();
+
+        Assert.Equal(3000, publisher.Statistics.Stored);
+        Assert.False(publisher.TryPublish("a", "k", payload.RootElement));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await publisher.PublishAsync("a", "k", payload.RootElement));
+        using var outbox = SqliteOutbox.Open(options.OutboxPath, options.Device, 10_000);
+        Assert.Equal(3000, outbox.Count);
+        Assert.Equal(3000, outbox.LastSequence("a"));
+    }
 }
