@@ -81,6 +81,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private long _connectFailures;
     private MqttProtocol? _negotiated;
     private volatile string? _lastError;
+    private string? _lastLoggedFailure; // send loop only
 
     /// <summary>Creates a publisher; nothing is opened or connected until <see cref="StartAsync"/>.</summary>
     /// <param name="options">Settings; validated here.</param>
@@ -251,14 +252,16 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         var client = _client;
         if (client is not null && client.IsConnected)
         {
+            using var guard = Guard(cancellationToken);
             try
             {
-                await client.PublishAsync(StatusMessage(OfflinePayload), cancellationToken).ConfigureAwait(false);
-                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), cancellationToken).ConfigureAwait(false);
+                await client.PublishAsync(StatusMessage(OfflinePayload), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
+                await client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is MqttCommunicationException or IOException or OperationCanceledException)
+            // Whatever the broker does now (gone, timed out, answering garbage), stopping must not fail:
+            // without the DISCONNECT it sends the last will instead.
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                // The broker is gone already; it sends the last will instead.
                 LogDisconnectFailed(_logger, ex.Message);
             }
         }
@@ -400,6 +403,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
     }
 
+    // MQTTnet's own timeout does not cover every wait: with a silent (black-holed) connection a PUBACK wait was
+    // seen to outlive the keep-alive disconnect. Every network await also carries this hard limit (real time:
+    // it guards against the network, not a schedule).
+    private TimeSpan GuardTimeout => _options.OperationTimeout + TimeSpan.FromSeconds(1);
+
+    private CancellationTokenSource Guard(CancellationToken token)
+    {
+        var guard = CancellationTokenSource.CreateLinkedTokenSource(token);
+        guard.CancelAfter(GuardTimeout);
+        return guard;
+    }
+
     /// <summary>The next reconnect delay; the attempt count resets only once messages flow (or there are none).</summary>
     private TimeSpan NextBackoff()
     {
@@ -444,11 +459,13 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
         acknowledged.Clear();
         var transientRefusal = false;
+        using var guard = Guard(stop);
         try
         {
             foreach (var message in batch)
             {
-                var result = await _client!.PublishAsync(ResultMessage(message), stop).ConfigureAwait(false);
+                guard.CancelAfter(GuardTimeout);
+                var result = await _client!.PublishAsync(ResultMessage(message), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
 
                 // MQTT 5 reason codes below 0x80 are successes (0x10: accepted, no subscriber yet).
                 if ((int)result.ReasonCode < 0x80)
@@ -544,15 +561,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             _tls?.ClearFailure();
             try
             {
-                var result = await client.ConnectAsync(BuildClientOptions(version), stop).ConfigureAwait(false);
+                using var guard = Guard(stop);
+                var result = await client.ConnectAsync(BuildClientOptions(version), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
                 if (result.ResultCode == MqttClientConnectResultCode.Success)
                 {
-                    await client.PublishAsync(StatusMessage(OnlinePayload), stop).ConfigureAwait(false);
+                    guard.CancelAfter(GuardTimeout);
+                    await client.PublishAsync(StatusMessage(OnlinePayload), guard.Token).WaitAsync(guard.Token).ConfigureAwait(false);
                     _negotiated = version == MqttProtocolVersion.V500 ? MqttProtocol.V500 : MqttProtocol.V311;
                     _fellBackTo311 |= version == MqttProtocolVersion.V311 && _options.ProtocolVersion == MqttProtocol.Auto;
                     _connected = true;
                     _lastError = null;
                     Interlocked.Increment(ref _connections);
+                    _lastLoggedFailure = null;
                     LogConnected(_logger, _options.Host, _options.Port, _negotiated.Value.ToString(), _outbox?.Count ?? 0);
                     return true;
                 }
@@ -583,7 +603,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _connectFailures);
-        LogConnectFailed(_logger, _options.Host, _options.Port, _lastError ?? "unknown error");
+        // A broker that stays away would otherwise log a warning per attempt: warn when the reason changes,
+        // repeat it at debug level.
+        var reason = _lastError ?? "unknown error";
+        if (!string.Equals(reason, _lastLoggedFailure, StringComparison.Ordinal))
+        {
+            _lastLoggedFailure = reason;
+            LogConnectFailed(_logger, _options.Host, _options.Port, reason);
+        }
+        else
+        {
+            LogConnectFailedAgain(_logger, _options.Host, _options.Port, reason);
+        }
         return false;
     }
 
@@ -744,6 +775,9 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to {Host}:{Port} failed: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string host, int port, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Connecting to {Host}:{Port} failed again: {Reason}")]
+    private static partial void LogConnectFailedAgain(ILogger logger, string host, int port, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string reason);

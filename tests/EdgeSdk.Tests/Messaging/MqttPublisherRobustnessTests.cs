@@ -161,4 +161,60 @@ public sealed class MqttPublisherRobustnessTests
         Assert.Equal(["online", "offline"], subscriber.Messages.Select(m => Text(m.Payload)));
         await Eventually(() => !publisher.IsConnected, Wait, () => "the publisher to notice");
     }
+
+    [Fact]
+    public async Task Keep_alive_detects_a_silent_network_and_delivery_resumes_when_it_returns()
+    {
+        using var mosquitto = new MosquittoFixture();
+
+        // A relay that can turn into a black hole: bytes are read and dropped, no connection is closed, as when
+        // a cable is pulled or a NAT entry expires. Only keep-alive can notice that.
+        var blackHole = 0;
+        async Task Pump(Stream from, Stream to, CancellationToken ct)
+        {
+            var buffer = new byte[16 * 1024];
+            int read;
+            while ((read = await from.ReadAsync(buffer, ct)) > 0)
+            {
+                if (Volatile.Read(ref blackHole) == 0)
+                {
+                    await to.WriteAsync(buffer.AsMemory(0, read), ct);
+                }
+            }
+        }
+
+        await using var relay = new FakeTcpBroker(async (client, ct) =>
+        {
+            using var upstream = new TcpClient();
+            await upstream.ConnectAsync(mosquitto.Host, mosquitto.Port, ct);
+            var server = upstream.GetStream();
+            await Task.WhenAny(Pump(client, server, ct), Pump(server, client, ct));
+        });
+        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "edgeai/+/+/+/+");
+        var options = Options("127.0.0.1", relay.Port, mosquitto.Files.File("outbox.db"));
+        options.KeepAlive = TimeSpan.FromSeconds(1);
+        options.OperationTimeout = TimeSpan.FromSeconds(1);
+        await using var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+        await Eventually(() => publisher.IsConnected, Wait, () => "connection");
+
+        Interlocked.Exchange(ref blackHole, 1);
+        using var payload = JsonDocument.Parse("""{"during":"outage"}""");
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.True(publisher.TryPublish("a", "k", payload.RootElement));
+        }
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually(() => !publisher.IsConnected, TimeSpan.FromSeconds(15), () => $"keep-alive to notice: {publisher.Statistics}");
+        var detection = watch.Elapsed;
+        Assert.Empty(Envelopes(subscriber));
+
+        Interlocked.Exchange(ref blackHole, 0);
+        await Eventually(() => publisher.Statistics.Published == 5, Wait, () => $"delivery after the outage: {publisher.Statistics}");
+        await subscriber.WaitUntilAsync(_ => Envelopes(subscriber).Select(e => e.Seq).Distinct().Count() == 5, Wait, "the 5 results after the outage");
+
+        Assert.Equal([1L, 2, 3, 4, 5], Envelopes(subscriber).Select(e => e.Seq).Distinct().Order());
+        Assert.True(detection < TimeSpan.FromSeconds(10), $"detection took {detection}");
+    }
 }

@@ -3,11 +3,12 @@ using System.Text.Json;
 using EdgeAI.Messaging;
 using EdgeAI.TestSupport;
 using Microsoft.Extensions.Time.Testing;
+using Xunit.Abstractions;
 using static EdgeAI.Sdk.Tests.Messaging.MessagingTestHelpers;
 
 namespace EdgeAI.Sdk.Tests.Messaging;
 
-public sealed class MqttPublisherTests
+public sealed class MqttPublisherTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
@@ -164,6 +165,7 @@ public sealed class MqttPublisherTests
         Assert.All(envelopes.GroupBy(e => e.Seq), g => Assert.Single(g.Select(e => e.MessageId).Distinct()));
         Assert.Equal(Enumerable.Range(0, N), envelopes.DistinctBy(e => e.Seq).OrderBy(e => e.Seq).Select(e => e.Payload.GetProperty("i").GetInt32()));
         Assert.True(publisher.Statistics.Connections >= 2);
+        output.WriteLine($"{N} results across a broker kill in {watch.Elapsed.TotalSeconds:0.0} s, {envelopes.Count - N} duplicate(s)");
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"took {watch.Elapsed}");
     }
 
@@ -222,5 +224,101 @@ public sealed class MqttPublisherTests
 
         Assert.Equal([0, 2, 4], Envelopes(subscriber).Select(e => e.Payload.GetProperty("i").GetInt32()));
         Assert.Equal(2, publisher.Statistics.OutboxCorrupt);
+    }
+
+    [Fact]
+    public async Task Stop_stores_everything_still_queued_when_the_broker_is_away()
+    {
+        using var dir = new TempDirectory();
+        var options = Options("127.0.0.1", 1, dir.File("outbox.db"));
+        options.ChannelCapacity = 5000;
+        var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+        using var payload = JsonDocument.Parse("""{"x":1}""");
+        for (var i = 0; i < 3000; i++)
+        {
+            Assert.True(publisher.TryPublish("a", "k", payload.RootElement));
+        }
+
+        await publisher.DisposeAsync();
+
+        Assert.Equal(3000, publisher.Statistics.Stored);
+        Assert.False(publisher.TryPublish("a", "k", payload.RootElement));
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await publisher.PublishAsync("a", "k", payload.RootElement));
+        using var outbox = SqliteOutbox.Open(options.OutboxPath, options.Device, 10_000);
+        Assert.Equal(3000, outbox.Count);
+        Assert.Equal(3000, outbox.LastSequence("a"));
+    }
+
+    [Fact]
+    public async Task Network_cut_mid_stream_loses_nothing_and_duplicates_keep_their_message_id()
+    {
+        const int N = 10_000;
+        using var broker = new MosquittoFixture();
+
+        // The broker stays up (the subscriber is connected to it directly); the device's link is cut while
+        // messages are in flight and restored later. PUBACKs lost in the cut cause re-sends.
+        var down = 0;
+        var links = new System.Collections.Concurrent.ConcurrentDictionary<CancellationTokenSource, bool>();
+        await using var relay = new FakeTcpBroker(async (client, ct) =>
+        {
+            if (Volatile.Read(ref down) == 1)
+            {
+                return;
+            }
+
+            using var link = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            links[link] = true;
+            try
+            {
+                using var upstream = new System.Net.Sockets.TcpClient();
+                await upstream.ConnectAsync(broker.Host, broker.Port, link.Token);
+                var server = upstream.GetStream();
+                var cut = Task.Delay(Timeout.Infinite, link.Token);
+                await Task.WhenAny(client.CopyToAsync(server, link.Token), server.CopyToAsync(client, link.Token), cut);
+            }
+            finally
+            {
+                links.TryRemove(link, out _);
+            }
+        });
+        await using var subscriber = await MqttTestSubscriber.ConnectAsync(broker.Host, broker.Port, "edgeai/+/+/+/+");
+        var options = Options("127.0.0.1", relay.Port, broker.Files.File("outbox.db"));
+        options.MaxOutboxMessages = 2 * N;
+        await using var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+
+        var production = Task.Run(async () =>
+        {
+            for (var i = 0; i < N; i++)
+            {
+                await publisher.PublishAsync("inspection", "defect", JsonSerializer.SerializeToElement(new Dictionary<string, int> { ["i"] = i }, OutboxTestJson.Default.DictionaryStringInt32));
+            }
+        });
+
+        await subscriber.WaitUntilAsync(_ => Envelopes(subscriber).Count >= N / 3, Wait, "a third before the cut");
+        Interlocked.Exchange(ref down, 1);
+        foreach (var link in links.Keys)
+        {
+            await link.CancelAsync();
+        }
+
+        await Eventually(() => !publisher.IsConnected, Wait, () => "the publisher to notice the cut");
+        var receivedAtCut = Envelopes(subscriber).Count;
+        await Task.Delay(300);
+        Interlocked.Exchange(ref down, 0);
+
+        await production;
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await publisher.WaitUntilDeliveredAsync(cts.Token);
+        await subscriber.WaitUntilAsync(_ => Envelopes(subscriber).Select(e => e.Seq).Distinct().Count() >= N, Wait, $"{N} distinct sequence numbers");
+
+        var envelopes = Envelopes(subscriber);
+        Assert.True(receivedAtCut < N, $"the cut came after everything was delivered ({receivedAtCut})");
+        Assert.Equal(Enumerable.Range(1, N).Select(i => (long)i), envelopes.Select(e => e.Seq).Distinct().Order());
+        Assert.All(envelopes.GroupBy(e => e.Seq), g => Assert.Single(g.Select(e => e.MessageId).Distinct()));
+        output.WriteLine($"{N} results, cut after {receivedAtCut} received, {envelopes.Count - N} duplicate(s), {publisher.Statistics.Connections} connections");
+        Assert.True(envelopes.Count - N <= 256, $"{envelopes.Count - N} duplicates");
+        Assert.True(publisher.Statistics.Connections >= 2);
     }
 }
