@@ -459,6 +459,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
         acknowledged.Clear();
         var transientRefusal = false;
+        var failed = false;
         using var guard = Guard(stop);
         try
         {
@@ -495,6 +496,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         catch (Exception ex) when (ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
         {
             _connected = false;
+            failed = true;
             _lastError = $"Publishing to {_options.Host}:{_options.Port} failed: {ex.Message}";
             LogPublishFailed(_logger, ex.Message);
         }
@@ -508,7 +510,9 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             RemoveAcknowledged(acknowledged);
         }
 
-        if (transientRefusal)
+        // A broker that accepts the connection but drops it on every publish (an ACL that denies the
+        // topic, for one) must not turn into a reconnect storm: back off unless something got through.
+        if (transientRefusal || (failed && acknowledged.Count == 0))
         {
             await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
         }
