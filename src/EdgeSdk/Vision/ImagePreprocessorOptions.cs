@@ -40,13 +40,17 @@ public sealed class ImagePreprocessorOptions
     public int TensorLength => Channels * Height * Width;
 
     /// <summary>Reads the options from a manifest's preprocessing section.</summary>
-    /// <param name="spec">The manifest's <c>preprocessing</c> object; <c>kind</c> must be <c>image</c>.</param>
+    /// <param name="spec">The manifest's <c>preprocessing</c> object (<see cref="ModelManifest.Preprocessing"/>); <c>kind</c> must be <c>image</c>.</param>
     /// <param name="manifestPath">Where the spec came from, for messages.</param>
-    /// <exception cref="ModelFormatException">A field is missing or out of range; the message names it and the expected value.</exception>
-    public static ImagePreprocessorOptions FromSpec(PreprocessingSpec spec, string? manifestPath = null)
+    /// <exception cref="ModelFormatException">The section is missing, or a field is missing or out of range; the message names it and the expected value.</exception>
+    public static ImagePreprocessorOptions FromSpec(PreprocessingSpec? spec, string? manifestPath = null)
     {
-        ArgumentNullException.ThrowIfNull(spec);
         var where = manifestPath is null ? "the preprocessing spec" : $"manifest '{manifestPath}'";
+        if (spec is null)
+        {
+            throw new ModelFormatException($"preprocessing is missing in {where}; an image model needs kind 'image', width, height and channels.", manifestPath);
+        }
+
         if (!string.Equals(spec.Kind, "image", StringComparison.Ordinal))
         {
             throw new ModelFormatException($"preprocessing.kind in {where} is '{spec.Kind}'; expected 'image'.", manifestPath);
