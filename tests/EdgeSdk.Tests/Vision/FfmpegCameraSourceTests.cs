@@ -11,6 +11,7 @@ public sealed class FfmpegCameraSourceTests
     [Fact]
     public async Task Test_pattern_frames_arrive_in_order_and_the_source_ends_with_ffmpeg()
     {
+        AssertFfmpegInstalled();
         using var source = new FfmpegCameraSource(new FfmpegCameraOptions
         {
             InputArguments = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", "5"],
@@ -46,6 +47,7 @@ public sealed class FfmpegCameraSourceTests
     [Fact]
     public async Task Failing_input_ends_the_source_with_ffmpegs_reason()
     {
+        AssertFfmpegInstalled();
         using var source = new FfmpegCameraSource(new FfmpegCameraOptions { InputArguments = ["-i", "/nonexistent/camera.mkv"] });
         using var cts = new CancellationTokenSource(Timeout);
 
@@ -61,5 +63,12 @@ public sealed class FfmpegCameraSourceTests
         Assert.True(options.CopyMjpeg);
         Assert.Equal(["-f", "v4l2", "-input_format", "mjpeg", "-video_size", "1280x720", "-framerate", "30", "-i", "/dev/video0"], options.InputArguments);
         options.Validate();
+    }
+
+    private static void AssertFfmpegInstalled()
+    {
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        var found = path.Split(':', StringSplitOptions.RemoveEmptyEntries).Any(d => File.Exists(Path.Combine(d, "ffmpeg")));
+        Assert.True(found, "ffmpeg is not on PATH; these tests need the Debian package ffmpeg.");
     }
 }
