@@ -98,8 +98,10 @@ public sealed class MjpegHttpCameraSource : CameraSource
                 {
                     await ConnectAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (HttpRequestException ex) when (_options.ReconnectDelay is { } delay && !cancellationToken.IsCancellationRequested)
+                catch (Exception ex) when (ex is HttpRequestException or IOException or OperationCanceledException
+                    && _options.ReconnectDelay is { } delay && !cancellationToken.IsCancellationRequested)
                 {
+                    // Refused, reset, or the connect timeout (an OperationCanceledException not caused by our token).
                     VisionLog.Reconnecting(Logger, Name, delay, ex);
                     continue;
                 }

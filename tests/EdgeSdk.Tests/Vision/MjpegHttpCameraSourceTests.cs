@@ -202,6 +202,22 @@ public sealed class MjpegHttpCameraSourceTests
         Assert.Equal(210, Level(frame!));
     }
 
+    [Fact]
+    public async Task Keeps_retrying_while_nothing_listens_and_stops_on_cancellation()
+    {
+        // A port that was free a moment ago: connections are refused.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        using var source = new MjpegHttpCameraSource(new Uri($"http://127.0.0.1:{port}/"), new MjpegCameraOptions { ReconnectDelay = TimeSpan.FromMilliseconds(20) });
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await source.ReadFrameAsync(cts.Token));
+        Assert.Equal(0, source.Connections);
+    }
+
     [Theory]
     [InlineData("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "404")]
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", "expected multipart/x-mixed-replace")]
