@@ -96,15 +96,17 @@ public sealed class DetectionMetricsTests
     }
 
     [Fact]
-    public void Pointing_game_hits_only_when_the_peak_cell_covers_mask_pixels()
+    public void Pointing_game_measures_from_the_peak_cells_receptive_field_centre()
     {
         var heat = new float[16 * 16];
-        heat[(3 * 16) + 5] = 1;       // cell row 3, column 5 -> pixels y 12..15, x 20..23
+        heat[(3 * 16) + 5] = 1;       // cell row 3, column 5 -> centre pixel x 20, y 12
         var mask = new byte[64 * 64];
-        mask[(14 * 64) + 22] = 1;
-        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64));
-        mask[(14 * 64) + 22] = 0;
-        mask[(14 * 64) + 24] = 1;     // one pixel right of the cell
-        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64));
+        mask[(12 * 64) + 23] = 1;     // 3 px to the right
+        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4));
+        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 2));
+        mask[(12 * 64) + 23] = 0;
+        mask[(15 * 64) + 23] = 1;     // distance sqrt(18) = 4.24 px
+        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4));
+        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4.5));
     }
 }

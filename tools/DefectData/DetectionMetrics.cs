@@ -158,11 +158,13 @@ public static class DetectionMetrics
     }
 
     /// <summary>
-    /// Pointing game: does the peak of a heatmap fall on the defect? The heatmap (<paramref name="mapSize"/>²,
-    /// row-major) covers the image (<paramref name="imageSize"/>², mask row-major); the peak cell is a hit when
-    /// the image block it covers contains at least one mask pixel.
+    /// Pointing game (Zhang et al., 2016): does the peak of a heatmap fall on the defect? The peak cell (row i,
+    /// column j) of the <paramref name="mapSize"/>² map is taken at its receptive-field centre, pixel
+    /// (<c>stride * j</c>, <c>stride * i</c>) with <c>stride = imageSize / mapSize</c> (two stride-2 convolutions with
+    /// padding 1 centre cell j on pixel 4j). It is a hit when a mask pixel lies within
+    /// <paramref name="tolerancePixels"/> of that point (the original uses 15 px at 224 px, about 4 px at 64 px).
     /// </summary>
-    public static bool PointingHit(ReadOnlySpan<float> heatmap, int mapSize, ReadOnlySpan<byte> mask, int imageSize)
+    public static bool PointingHit(ReadOnlySpan<float> heatmap, int mapSize, ReadOnlySpan<byte> mask, int imageSize, double tolerancePixels)
     {
         var best = 0;
         for (var i = 1; i < mapSize * mapSize; i++)
@@ -173,14 +175,16 @@ public static class DetectionMetrics
             }
         }
 
-        var cell = imageSize / mapSize;
-        var cy = best / mapSize;
-        var cx = best % mapSize;
-        for (var y = cy * cell; y < (cy + 1) * cell; y++)
+        var stride = imageSize / mapSize;
+        var py = (best / mapSize) * stride;
+        var px = (best % mapSize) * stride;
+        var r = (int)Math.Ceiling(tolerancePixels);
+        for (var y = Math.Max(0, py - r); y <= Math.Min(imageSize - 1, py + r); y++)
         {
-            for (var x = cx * cell; x < (cx + 1) * cell; x++)
+            for (var x = Math.Max(0, px - r); x <= Math.Min(imageSize - 1, px + r); x++)
             {
-                if (mask[(y * imageSize) + x] != 0)
+                var d2 = ((x - px) * (x - px)) + ((y - py) * (y - py));
+                if (d2 <= tolerancePixels * tolerancePixels && mask[(y * imageSize) + x] != 0)
                 {
                     return true;
                 }

@@ -6,12 +6,13 @@ using EdgeAI.DefectEval;
 using EdgeAI.Inference;
 
 // Usage:
-//   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--count 3000] [--write-manifest]
+//   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--count 3000] [--write-manifest] [--cam-preview DIR]
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
 var model = "models/defect-cnn";
 var count = 3000;
 var writeManifest = false;
 string? preview = null;
+string? camPreview = null;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
 {
@@ -28,6 +29,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--preview":
             preview = args[++i];
+            break;
+        case "--cam-preview":
+            camPreview = args[++i];
             break;
         case "--split":
             split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
@@ -56,7 +60,7 @@ if (preview is not null)
     return 0;
 }
 
-var report = Evaluator.Run(model, dataset, count);
+var report = Evaluator.Run(model, dataset, count, camPreview);
 Console.WriteLine(report.Text);
 var reportPath = Path.Combine(model, "metrics.txt");
 File.WriteAllText(reportPath, report.Text, Encoding.UTF8);
