@@ -229,7 +229,7 @@ internal static class DefectTrainer
         manifest.Variants[0].Metrics["exportMaxAbsDiffLogits"] = maxLogit;
         manifest.Variants[0].Metrics["exportMaxAbsDiffCam"] = maxCam;
         ModelManifestReader.Write(manifest, manifestPath);
-        File.WriteAllLines(Path.Combine(dir, "training-log.txt"), log);
+
         // Relative criterion: 1e-5 of each output's largest magnitude (float32 rounding across ~1000-term sums).
         var logitScale = Math.Max(1, tLogits.Max(Math.Abs));
         var camScale = Math.Max(1, tCam.Max(Math.Abs));

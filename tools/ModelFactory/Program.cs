@@ -2,8 +2,8 @@ using System.Globalization;
 using EdgeAI.ModelFactory;
 
 // Usage (from the repository root; see models/defect-cnn/MODEL_CARD.md):
-//   dotnet run -c Release --project tools/ModelFactory -- defect-cnn [--out models/defect-cnn] [--epochs 10]
-//        [--pool 10000] [--batch 64] [--lr 0.004] [--seed 1] [--arch dws] [--bench]
+//   dotnet run -c Release --project tools/ModelFactory -- defect-cnn [--out models/defect-cnn] [--epochs 15]
+//        [--pool 14000] [--batch 64] [--lr 0.004] [--seed 1] [--arch dws] [--bench]
 if (args.Length == 0 || args[0] != "defect-cnn")
 {
     Console.Error.WriteLine("usage: EdgeAI.ModelFactory defect-cnn [--out DIR] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--bench]");

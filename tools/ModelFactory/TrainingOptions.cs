@@ -6,10 +6,10 @@ internal sealed class TrainingOptions
     public string OutputDirectory { get; set; } = "models/defect-cnn";
 
     /// <summary>Passes over the training pool.</summary>
-    public int Epochs { get; set; } = 10;
+    public int Epochs { get; set; } = 15;
 
     /// <summary>Training images generated once (each pass sees them under a different flip/rotation).</summary>
-    public int PoolSize { get; set; } = 10000;
+    public int PoolSize { get; set; } = 14000;
 
     /// <summary>Layer stack, see <see cref="DefectNet.Architecture"/>.</summary>
     public string Architecture { get; set; } = "dws";
