@@ -1,0 +1,139 @@
+namespace EdgeAI.DefectData.Tests;
+
+public sealed class GeneratorTests
+{
+    private const int Size = DefectDataset.ImageSize;
+
+    [Theory]
+    [InlineData(DefectKind.Scratch, 8, 200)]
+    [InlineData(DefectKind.Crack, 8, 260)]
+    [InlineData(DefectKind.Spot, 12, 400)]
+    [InlineData(DefectKind.Hole, 8, 90)]
+    [InlineData(DefectKind.Dent, 40, 500)]
+    public void Painted_defect_changes_pixels_where_its_mask_is(DefectKind kind, int minArea, int maxArea)
+    {
+        for (ulong seed = 0; seed < 20; seed++)
+        {
+            var rgb = Enumerable.Repeat(0.5f, Size * Size * 3).ToArray();
+            var mask = new byte[Size * Size];
+            DefectPainter.Paint(kind, new SeededRandom(seed), rgb, mask, Size);
+            var area = mask.Sum(m => m);
+            Assert.InRange(area, minArea, maxArea);
+
+            // Every clearly changed pixel lies on the mask or within 3 pixels of it (soft edges, a hole's rim).
+            var near = Dilate(mask, 3);
+            var changedOutside = 0;
+            var changed = 0;
+            for (var i = 0; i < mask.Length; i++)
+            {
+                var delta = Math.Abs(rgb[i * 3] - 0.5f) + Math.Abs(rgb[(i * 3) + 1] - 0.5f) + Math.Abs(rgb[(i * 3) + 2] - 0.5f);
+                if (delta > 0.05f)
+                {
+                    changed++;
+                    changedOutside += near[i] ? 0 : 1;
+                }
+            }
+
+            Assert.Equal(0, changedOutside);
+            Assert.True(changed >= area / 2, $"{kind} seed {seed}: only {changed} pixels changed for a mask of {area}.");
+        }
+    }
+
+    [Fact]
+    public void Samples_are_a_pure_function_of_seed_split_and_index_and_ok_has_an_empty_mask()
+    {
+        var data = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var a = data.Generate(SurfaceSplit.Test, 17);
+        var b = data.Generate(SurfaceSplit.Test, 17);
+        var c = data.Generate(SurfaceSplit.Test, 18);
+        Assert.Equal(a.Rgb, b.Rgb);
+        Assert.Equal(a.Mask, b.Mask);
+        Assert.NotEqual(a.Rgb, c.Rgb);
+
+        var counts = new int[DefectLabels.Count];
+        for (var i = 0; i < 300; i++)
+        {
+            var s = data.Generate(SurfaceSplit.Train, i);
+            counts[(int)s.Label]++;
+            Assert.Equal(s.Label == DefectKind.Ok, s.MaskArea() == 0);
+        }
+
+        Assert.All(counts, n => Assert.True(n > 20));
+    }
+
+    [Fact]
+    public void Splits_hold_whole_surfaces_out()
+    {
+        var data = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var train = data.SourcesOf(SurfaceSplit.Train).Select(s => s.Name).ToHashSet();
+        var test = data.SourcesOf(SurfaceSplit.Test).Select(s => s.Name).ToHashSet();
+        var validation = data.SourcesOf(SurfaceSplit.Validation).Select(s => s.Name).ToHashSet();
+        Assert.Empty(train.Intersect(test));
+        Assert.Empty(train.Intersect(validation));
+        Assert.Empty(test.Intersect(validation));
+        foreach (var family in ProceduralSurface.Families)
+        {
+            Assert.Contains(test, n => n.StartsWith(family + "/", StringComparison.Ordinal));
+        }
+
+        for (var i = 0; i < 50; i++)
+        {
+            Assert.Contains(data.Generate(SurfaceSplit.Test, i).Surface, test);
+        }
+    }
+
+    [Fact]
+    public void Gimp_pattern_decodes_pixels_and_rejects_bad_files()
+    {
+        var name = "t\0"u8.ToArray();
+        var header = new byte[24 + name.Length];
+        void U32(int at, uint v) => System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(at), v);
+        U32(0, (uint)header.Length);
+        U32(4, 1);
+        U32(8, 2);
+        U32(12, 1);
+        U32(16, 3);
+        "GPAT"u8.CopyTo(header.AsSpan(20));
+        name.CopyTo(header.AsSpan(24));
+        byte[] pixels = [255, 0, 0, 0, 51, 255];
+        var file = header.Concat(pixels).ToArray();
+        var (rgb, w, h) = GimpPattern.Decode(file, "test.pat");
+        Assert.Equal((2, 1), (w, h));
+        Assert.Equal([1f, 0f, 0f, 0f, 0.2f, 1f], rgb);
+
+        Assert.Throws<InvalidDataException>(() => GimpPattern.Decode(file.AsSpan(0, file.Length - 1), "short.pat"));
+        var bad = (byte[])file.Clone();
+        bad[20] = (byte)'X';
+        Assert.Throws<InvalidDataException>(() => GimpPattern.Decode(bad, "magic.pat"));
+    }
+
+    private static bool[] Dilate(byte[] mask, int r)
+    {
+        var o = new bool[mask.Length];
+        for (var y = 0; y < Size; y++)
+        {
+            for (var x = 0; x < Size; x++)
+            {
+                if (mask[(y * Size) + x] == 0)
+                {
+                    continue;
+                }
+
+                for (var dy = -r; dy <= r; dy++)
+                {
+                    for (var dx = -r; dx <= r; dx++)
+                    {
+                        var yy = y + dy;
+                        var xx = x + dx;
+                        if (yy >= 0 && yy < Size && xx >= 0 && xx < Size)
+                        {
+                            o[(yy * Size) + xx] = true;
+                        }
+                    }
+                }
+            }
+        }
+
+        return o;
+    }
+}

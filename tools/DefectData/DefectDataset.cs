@@ -1,0 +1,192 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EdgeAI.DefectData;
+
+/// <summary>
+/// The seeded synthetic defect data set. Sample <c>i</c> of a split is a pure function of
+/// (<see cref="Seed"/>, split, stream, i): regenerating it anywhere gives the same bytes.
+/// </summary>
+/// <remarks>
+/// Surface sources are split whole: within each family, sorted by name, source <c>k</c> goes to test when
+/// <c>k % 5 == 2</c>, to validation when <c>k % 5 == 4</c>, otherwise to training. The test metric is therefore
+/// measured on textures and material parameter sets the model never saw.
+/// </remarks>
+public sealed class DefectDataset
+{
+    /// <summary>Seed of the committed model's data set (training, validation and test).</summary>
+    public const ulong DefaultSeed = 20261125;
+
+    /// <summary>Side length of the images.</summary>
+    public const int ImageSize = 64;
+
+    /// <summary>Variants generated per procedural family.</summary>
+    public const int ProceduralVariants = 10;
+
+    /// <summary>Probability that a sample is <see cref="DefectKind.Ok"/>; the rest is spread evenly over the defect kinds.</summary>
+    public const double OkProbability = 0.4;
+
+    private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
+
+    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint)
+    {
+        Seed = seed;
+        Sources = sources;
+        Fingerprint = fingerprint;
+        foreach (var split in Enum.GetValues<SurfaceSplit>())
+        {
+            _byFamily[split] = [];
+        }
+
+        foreach (var group in sources.GroupBy(s => s.Family).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var k = 0;
+            foreach (var source in group.OrderBy(s => s.Name, StringComparer.Ordinal))
+            {
+                var split = SplitOf(k++);
+                if (!_byFamily[split].TryGetValue(group.Key, out var list))
+                {
+                    list = [];
+                    _byFamily[split][group.Key] = list;
+                }
+
+                list.Add(source);
+            }
+        }
+    }
+
+    /// <summary>The data set seed.</summary>
+    public ulong Seed { get; }
+
+    /// <summary>All surface sources, every split.</summary>
+    public IReadOnlyList<SurfaceSource> Sources { get; }
+
+    /// <summary>SHA-256 over the texture files' bytes and the sorted source names: equal fingerprints, equal data.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>Which split a source at position <paramref name="k"/> (sorted within its family) belongs to.</summary>
+    public static SurfaceSplit SplitOf(int k) => (k % 5) switch
+    {
+        2 => SurfaceSplit.Test,
+        4 => SurfaceSplit.Validation,
+        _ => SurfaceSplit.Train,
+    };
+
+    /// <summary>
+    /// Builds the data set from the installed textures plus the procedural families.
+    /// </summary>
+    /// <param name="seed">Data set seed.</param>
+    /// <param name="requireTextures">Throw when a listed texture is missing (so a metric is never measured on a different set).</param>
+    /// <exception cref="FileNotFoundException">A listed texture is missing and <paramref name="requireTextures"/> is set.</exception>
+    public static DefectDataset Create(ulong seed, bool requireTextures = true)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var missing = new List<string>();
+        var sources = TextureLibrary.Load(missing, hash);
+        if (missing.Count > 0 && requireTextures)
+        {
+            throw new FileNotFoundException(
+                $"Texture sources missing: {string.Join(", ", missing)}. Install them with: apt-get install -y python3-skimage gimp-data", missing[0]);
+        }
+
+        foreach (var family in ProceduralSurface.Families)
+        {
+            for (var v = 0; v < ProceduralVariants; v++)
+            {
+                sources.Add(new ProceduralSurface(family, v));
+            }
+        }
+
+        foreach (var s in sources.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(s.Name + "\n"));
+        }
+
+        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()));
+    }
+
+    /// <summary>The sources of one split.</summary>
+    public IEnumerable<SurfaceSource> SourcesOf(SurfaceSplit split) =>
+        _byFamily[split].Values.SelectMany(l => l).OrderBy(s => s.Name, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Generates sample <paramref name="index"/> of <paramref name="split"/>. <paramref name="stream"/> selects an
+    /// independent sequence (training uses one stream per epoch, so every epoch sees fresh samples).
+    /// </summary>
+    public DefectSample Generate(SurfaceSplit split, long index, int stream = 0)
+    {
+        var rng = new SeededRandom(SeededRandom.Mix(Seed, ((ulong)split << 32) | (uint)stream, (ulong)index));
+        var label = rng.Chance(OkProbability) ? DefectKind.Ok : (DefectKind)(1 + rng.NextInt(DefectLabels.Count - 1));
+        return Generate(split, rng, label);
+    }
+
+    /// <summary>Generates a sample of a given class from <paramref name="rng"/> (used by tests and previews).</summary>
+    public DefectSample Generate(SurfaceSplit split, SeededRandom rng, DefectKind label)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var families = _byFamily[split];
+        if (families.Count == 0)
+        {
+            throw new InvalidOperationException($"Split {split} has no surface sources.");
+        }
+
+        // Families are drawn evenly so that one large family (GIMP patterns) does not dominate.
+        var familyNames = families.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+        var list = families[familyNames[rng.NextInt(familyNames.Length)]];
+        var source = list[rng.NextInt(list.Count)];
+
+        const int size = ImageSize;
+        var rgb = new float[size * size * 3];
+        var mask = new byte[size * size];
+        source.Render(rng, rgb, size);
+        if (label != DefectKind.Ok)
+        {
+            DefectPainter.Paint(label, rng, rgb, mask, size);
+        }
+
+        ApplyCamera(rng, rgb, size);
+        var bytes = new byte[rgb.Length];
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            bytes[i] = (byte)Math.Clamp((int)Math.Round(rgb[i] * 255.0), 0, 255);
+        }
+
+        return new DefectSample(bytes, mask, label, source.Name, size);
+    }
+
+    /// <summary>Lighting gradient and exposure, focus blur and sensor noise: what the line camera adds.</summary>
+    private static void ApplyCamera(SeededRandom rng, float[] rgb, int size)
+    {
+        var exposure = rng.Uniform(0.75, 1.2);
+        var gradient = rng.Uniform(0, 0.35);
+        var dir = rng.Uniform(0, 2 * Math.PI);
+        var gx = Math.Cos(dir) * gradient / size;
+        var gy = Math.Sin(dir) * gradient / size;
+        var vignette = rng.Uniform(0, 0.25);
+        for (var y = 0; y < size; y++)
+        {
+            for (var x = 0; x < size; x++)
+            {
+                var dx = (x - (size / 2.0)) / size;
+                var dy = (y - (size / 2.0)) / size;
+                var light = exposure * (1 + (gx * (x - (size / 2.0))) + (gy * (y - (size / 2.0)))) * (1 - (vignette * ((dx * dx) + (dy * dy)) * 2));
+                var o = ((y * size) + x) * 3;
+                for (var c = 0; c < 3; c++)
+                {
+                    rgb[o + c] = (float)(rgb[o + c] * light);
+                }
+            }
+        }
+
+        if (rng.Chance(0.5))
+        {
+            ImageOps.GaussianBlur(rgb, size, size, 3, rng.Uniform(0.3, 1.1));
+        }
+
+        var noise = rng.Uniform(0.003, 0.03);
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            rgb[i] += (float)(noise * rng.Normal());
+        }
+    }
+}

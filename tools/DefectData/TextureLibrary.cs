@@ -1,0 +1,85 @@
+using System.Security.Cryptography;
+using StbImageSharp;
+
+namespace EdgeAI.DefectData;
+
+/// <summary>
+/// Finds the real texture sources installed on this machine: scikit-image's CC0 textures (Debian
+/// <c>python3-skimage</c>) and GIMP's patterns (Debian <c>gimp-data</c>). Files are read from the installed
+/// packages at run time; none is copied into the repository.
+/// </summary>
+public static class TextureLibrary
+{
+    /// <summary>Default directory of scikit-image's bundled data.</summary>
+    public const string SkimageDirectory = "/usr/lib/python3/dist-packages/skimage/data";
+
+    /// <summary>Default directory of GIMP's patterns.</summary>
+    public const string GimpPatternDirectory = "/usr/share/gimp/2.0/patterns";
+
+    /// <summary>scikit-image textures used (512x512 grayscale photographs, CC0 per skimage/data/_fetchers.py).</summary>
+    public static IReadOnlyList<string> SkimageTextures { get; } = ["brick.png", "grass.png", "gravel.png"];
+
+    /// <summary>
+    /// GIMP patterns used, relative to <see cref="GimpPatternDirectory"/>. Left out on purpose: graphic
+    /// patterns (Legacy/), and patterns whose natural look is itself a defect class (craters, cracked stone,
+    /// leopard spots, starfield, rain, lightning), which would make the labels wrong.
+    /// </summary>
+    public static IReadOnlyList<string> GimpPatterns { get; } =
+    [
+        "Animal/leather.pat", "Fabric/burlap.pat", "Food/java.pat", "Food/choc_swirl.pat",
+        "Paper/crinklepaper.pat", "Paper/paper.pat", "Plant/leaves.pat", "Sky/sky.pat",
+        "Stone/amethyst.pat", "Stone/brick.pat", "Stone/granite1.pat", "Stone/ground1.pat",
+        "Stone/marble1.pat", "Stone/marble2.pat", "Stone/marble3.pat", "Stone/pink_marble.pat",
+        "Stone/rock.pat", "Stone/slate.pat", "Stone/stone33.pat", "Stone/terra.pat",
+        "Water/ice.pat", "Water/pool.pat",
+        "Wood/bark.pat", "Wood/burlwood.pat", "Wood/corkboard.pat", "Wood/parque1.pat", "Wood/parque2.pat",
+        "Wood/parque3.pat", "Wood/pine.pat", "Wood/walnut.pat", "Wood/wood1.pat", "Wood/wood2.pat",
+        "Wood/wood3.pat", "Wood/wood4.pat", "Wood/wood5.pat",
+    ];
+
+    /// <summary>Loads every listed texture found; <paramref name="missing"/> receives the paths that were not found.</summary>
+    /// <exception cref="InvalidDataException">A file exists but does not decode.</exception>
+    public static List<SurfaceSource> Load(List<string> missing, IncrementalHash? fingerprint = null, string skimageDirectory = SkimageDirectory, string gimpDirectory = GimpPatternDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
+        var sources = new List<SurfaceSource>();
+        foreach (var file in SkimageTextures)
+        {
+            var path = Path.Combine(skimageDirectory, file);
+            if (!File.Exists(path))
+            {
+                missing.Add(path);
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            fingerprint?.AppendData(bytes);
+            var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
+            var rgb = new float[image.Width * image.Height * 3];
+            for (var i = 0; i < rgb.Length; i++)
+            {
+                rgb[i] = image.Data[i] / 255f;
+            }
+
+            // 512-pixel photographs of walls and ground: sample every 2nd pixel so a 64-pixel view shows structure.
+            sources.Add(new TextureSurface("skimage", "skimage/" + Path.GetFileNameWithoutExtension(file), rgb, image.Width, image.Height, 2.0));
+        }
+
+        foreach (var file in GimpPatterns)
+        {
+            var path = Path.Combine(gimpDirectory, file);
+            if (!File.Exists(path))
+            {
+                missing.Add(path);
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            fingerprint?.AppendData(bytes);
+            var (rgb, w, h) = GimpPattern.Decode(bytes, path);
+            sources.Add(new TextureSurface("gimp", "gimp/" + Path.ChangeExtension(file, null), rgb, w, h, 1.0));
+        }
+
+        return sources;
+    }
+}

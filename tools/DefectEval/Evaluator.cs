@@ -1,0 +1,263 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using EdgeAI.DefectData;
+using EdgeAI.Inference;
+
+namespace EdgeAI.DefectEval;
+
+/// <summary>The result of an evaluation: a printable report and the metrics written to the manifest.</summary>
+internal sealed record EvaluationReport(string Text, Dictionary<string, double> Metrics);
+
+/// <summary>
+/// Regenerates the seeded held-out test split and measures the committed ONNX model on it with ONNX
+/// Runtime through <see cref="EdgeModel"/>, exactly as a device would load it (hash-checked).
+/// </summary>
+internal static class Evaluator
+{
+    private const int Batch = 50;
+
+    /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
+    private const double PointingTolerance = 4;
+
+    public static EvaluationReport Run(string modelDirectory, DefectDataset dataset, int count, string? camPreview = null)
+    {
+        var previewSamples = new List<DefectSample>();
+        var previewMaps = new List<float[]>();
+        using var model = EdgeModel.Load(modelDirectory);
+        var m = model.Manifest;
+        var pre = m.Preprocessing ?? throw new InvalidOperationException("Manifest has no preprocessing.");
+        var mean = pre.Mean ?? throw new InvalidOperationException("Manifest preprocessing has no mean.");
+        var std = pre.Std ?? throw new InvalidOperationException("Manifest preprocessing has no std.");
+        var threshold = m.Thresholds["defect"];
+        var size = DefectDataset.ImageSize;
+        var classes = m.Labels.Length;
+        var camSpec = m.Outputs.Single(o => o.Name == "cam");
+        var camSide = (int)camSpec.Shape[2];
+
+        var shapes = new Dictionary<string, long[]>
+        {
+            ["image"] = [Batch, 3, size, size],
+            ["logits"] = [Batch, classes],
+            ["cam"] = [Batch, classes, camSide, camSide],
+        };
+        using var runner = model.CreateRunner(shapes);
+        var scores = new double[count];
+        var positive = new bool[count];
+        var truth = new int[count];
+        var predicted = new int[count];
+        long hits = 0, defects = 0, hitsTrueClass = 0, hitsTight = 0;
+        var classHits = new long[classes];
+        var classCount = new long[classes];
+        var offsetsX = new List<double>();
+        var offsetsY = new List<double>();
+        var sw = Stopwatch.StartNew();
+        var batch = new DefectSample[Batch];
+        for (var start = 0; start < count; start += Batch)
+        {
+            var n = Math.Min(Batch, count - start);
+            Parallel.For(0, n, i => batch[i] = dataset.Generate(SurfaceSplit.Test, start + i));
+            var input = runner.Input<float>("image");
+            input.Clear();
+            for (var i = 0; i < n; i++)
+            {
+                batch[i].WriteChw(input.Slice(i * 3 * size * size, 3 * size * size), mean, std);
+            }
+
+            runner.Run();
+            var logits = runner.Output<float>("logits");
+            var cam = runner.Output<float>("cam");
+            for (var i = 0; i < n; i++)
+            {
+                var row = logits.Slice(i * classes, classes);
+                var p = Softmax(row);
+                var k = start + i;
+                scores[k] = 1 - p[0];
+                truth[k] = (int)batch[i].Label;
+                positive[k] = batch[i].Label != DefectKind.Ok;
+                predicted[k] = ArgMax(row, 0);
+                if (positive[k])
+                {
+                    // The heatmap a device would show: the most likely defect class's map.
+                    var defectClass = ArgMax(row, 1);
+                    var plane = camSide * camSide;
+                    var camRow = cam.Slice(((i * classes) + defectClass) * plane, plane);
+                    var camTrue = cam.Slice(((i * classes) + truth[k]) * plane, plane);
+                    defects++;
+                    hits += DetectionMetrics.PointingHit(camRow, camSide, batch[i].Mask, size, PointingTolerance) ? 1 : 0;
+                    var hit = DetectionMetrics.PointingHit(camRow, camSide, batch[i].Mask, size, PointingTolerance);
+                    classHits[truth[k]] += hit ? 1 : 0;
+                    classCount[truth[k]]++;
+                    var (dx, dy) = PeakOffset(camRow, camSide, batch[i].Mask, size);
+                    offsetsX.Add(dx);
+                    offsetsY.Add(dy);
+                    hitsTight += DetectionMetrics.PointingHit(camRow, camSide, batch[i].Mask, size, 2) ? 1 : 0;
+                    hitsTrueClass += DetectionMetrics.PointingHit(camTrue, camSide, batch[i].Mask, size, PointingTolerance) ? 1 : 0;
+                    if (camPreview is not null && previewSamples.Count < 24)
+                    {
+                        previewSamples.Add(batch[i]);
+                        previewMaps.Add(camRow.ToArray());
+                    }
+                }
+            }
+        }
+
+        var evalSeconds = sw.Elapsed.TotalSeconds;
+        if (camPreview is not null && previewSamples.Count > 0)
+        {
+            Directory.CreateDirectory(camPreview);
+            File.WriteAllBytes(Path.Combine(camPreview, "test-cam.png"), Preview.CamGrid(previewSamples, previewMaps, camSide, 8));
+        }
+        var okScores = scores.Where((_, i) => !positive[i]).ToArray();
+        var defectScores = scores.Where((_, i) => positive[i]).ToArray();
+        var auc = DetectionMetrics.RocAuc(scores, positive);
+        var frrAtThreshold = DetectionMetrics.FractionAbove(okScores, threshold);
+        var recallAtThreshold = DetectionMetrics.FractionAbove(defectScores, threshold);
+        var oracle = DetectionMetrics.ThresholdForFalseRejectRate(okScores, 0.02);
+        var recallAtOracle = DetectionMetrics.FractionAbove(defectScores, oracle);
+        var f1 = DetectionMetrics.F1(scores, positive, threshold);
+        var confusion = DetectionMetrics.Confusion(truth, predicted, classes);
+        var accuracy = Enumerable.Range(0, classes).Sum(c => confusion[c, c]) / (double)count;
+        var macroF1 = DetectionMetrics.MacroF1(confusion);
+        var pointing = (double)hits / defects;
+        var pointingTrue = (double)hitsTrueClass / defects;
+        var latency = MeasureLatency(model, size, classes, camSide);
+        var bytes = new FileInfo(model.ModelPath).Length;
+
+        var t = new StringBuilder();
+        var ci = CultureInfo.InvariantCulture;
+        t.AppendLine(ci, $"model {m.Name} {m.Version} variant {model.Variant.Name}: {model.ModelPath} ({bytes} bytes, sha256 {model.Variant.Sha256})");
+        t.AppendLine(ci, $"test split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+        t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Test).Select(s => s.Name))}");
+        t.AppendLine(ci, $"defect vs ok (score = 1 - p(ok)):");
+        t.AppendLine(ci, $"  ROC-AUC                               {auc:F4}");
+        t.AppendLine(ci, $"  manifest threshold (2% FRR on validation) {threshold:F6}: recall {recallAtThreshold:F4}, false rejects {frrAtThreshold:F4}, F1 {f1:F4}");
+        t.AppendLine(ci, $"  recall at 2% false rejects (threshold set on this test split, {oracle:F6}): {recallAtOracle:F4}");
+        t.AppendLine(ci, $"6-class: accuracy {accuracy:F4}, macro F1 {macroF1:F4}");
+        t.AppendLine(ci, $"  confusion matrix (rows true, columns predicted): {string.Join(' ', m.Labels)}");
+        for (var r = 0; r < classes; r++)
+        {
+            t.Append(ci, $"  {m.Labels[r],-8}");
+            for (var c = 0; c < classes; c++)
+            {
+                t.Append(ci, $" {confusion[r, c],6}");
+            }
+
+            t.AppendLine();
+        }
+
+        t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's receptive-field centre, within {PointingTolerance} px of a defect-mask pixel):");
+        t.AppendLine(ci, $"  map of the predicted defect class {pointing:F4} (within 2 px: {(double)hitsTight / defects:F4}); map of the true class {pointingTrue:F4} ({defects} defective samples)");
+        t.AppendLine(ci, $"  by true class: {string.Join(", ", Enumerable.Range(1, classes - 1).Select(c => $"{m.Labels[c]} {(double)classHits[c] / Math.Max(classCount[c], 1):F3}"))}");
+        offsetsX.Sort();
+        offsetsY.Sort();
+        t.AppendLine(ci, $"  median offset of the peak from the mask centroid (geometry check, ~0 expected): x {offsetsX[offsetsX.Count / 2]:F2} px, y {offsetsY[offsetsY.Count / 2]:F2} px");
+        t.AppendLine(ci, $"latency (batch 1, 1 intra-op thread, this machine): p50 {latency.P50:F3} ms, p90 {latency.P90:F3} ms; evaluation took {evalSeconds:F1} s");
+
+        var metrics = new Dictionary<string, double>
+        {
+            ["testRocAuc"] = Math.Round(auc, 5),
+            ["testRecallAtThreshold"] = Math.Round(recallAtThreshold, 5),
+            ["testFalseRejectRateAtThreshold"] = Math.Round(frrAtThreshold, 5),
+            ["testRecallAt2pctFalseRejects"] = Math.Round(recallAtOracle, 5),
+            ["testF1AtThreshold"] = Math.Round(f1, 5),
+            ["testAccuracy6Class"] = Math.Round(accuracy, 5),
+            ["testMacroF1"] = Math.Round(macroF1, 5),
+            ["testPointingGame"] = Math.Round(pointing, 5),
+            ["testSamples"] = count,
+            ["latencyMsP50Batch1X64"] = Math.Round(latency.P50, 4),
+        };
+        return new EvaluationReport(t.ToString(), metrics);
+    }
+
+    private static (double P50, double P90) MeasureLatency(EdgeModel model, int size, int classes, int camSide)
+    {
+        var shapes = new Dictionary<string, long[]>
+        {
+            ["image"] = [1, 3, size, size],
+            ["logits"] = [1, classes],
+            ["cam"] = [1, classes, camSide, camSide],
+        };
+        using var runner = model.CreateRunner(shapes);
+        runner.Input<float>("image").Fill(0.1f);
+        for (var i = 0; i < 20; i++)
+        {
+            runner.Run();
+        }
+
+        var times = new double[200];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            runner.Run();
+            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+
+        Array.Sort(times);
+        return (times[times.Length / 2], times[(int)(times.Length * 0.9)]);
+    }
+
+    private static (double Dx, double Dy) PeakOffset(ReadOnlySpan<float> map, int side, byte[] mask, int size)
+    {
+        var best = 0;
+        for (var i = 1; i < map.Length; i++)
+        {
+            if (map[i] > map[best])
+            {
+                best = i;
+            }
+        }
+
+        double sx = 0, sy = 0, n = 0;
+        for (var i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] != 0)
+            {
+                sx += i % size;
+                sy += i / size;
+                n++;
+            }
+        }
+
+        var stride = size / side;
+        return (((best % side) * stride) - (sx / n), ((best / side) * stride) - (sy / n));
+    }
+
+    private static double[] Softmax(ReadOnlySpan<float> logits)
+    {
+        var max = double.NegativeInfinity;
+        foreach (var l in logits)
+        {
+            max = Math.Max(max, l);
+        }
+
+        var p = new double[logits.Length];
+        double sum = 0;
+        for (var i = 0; i < p.Length; i++)
+        {
+            p[i] = Math.Exp(logits[i] - max);
+            sum += p[i];
+        }
+
+        for (var i = 0; i < p.Length; i++)
+        {
+            p[i] /= sum;
+        }
+
+        return p;
+    }
+
+    private static int ArgMax(ReadOnlySpan<float> row, int from)
+    {
+        var best = from;
+        for (var i = from + 1; i < row.Length; i++)
+        {
+            if (row[i] > row[best])
+            {
+                best = i;
+            }
+        }
+
+        return best;
+    }
+}

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using EdgeAI.DefectData;
+using EdgeAI.DefectEval;
+using EdgeAI.Inference;
+
+// Usage:
+//   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--count 3000] [--write-manifest] [--cam-preview DIR]
+//   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
+var model = "models/defect-cnn";
+var count = 3000;
+var writeManifest = false;
+string? preview = null;
+string? camPreview = null;
+var split = SurfaceSplit.Test;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--model":
+            model = args[++i];
+            break;
+        case "--count":
+            count = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--write-manifest":
+            writeManifest = true;
+            break;
+        case "--preview":
+            preview = args[++i];
+            break;
+        case "--cam-preview":
+            camPreview = args[++i];
+            break;
+        case "--split":
+            split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
+            break;
+        default:
+            Console.Error.WriteLine($"Unknown argument '{args[i]}'. See the usage at the top of tools/DefectEval/Program.cs.");
+            return 2;
+    }
+}
+
+var dataset = DefectDataset.Create(DefectDataset.DefaultSeed);
+Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+foreach (var s in Enum.GetValues<SurfaceSplit>())
+{
+    Console.WriteLine($"  {s}: {string.Join(' ', dataset.SourcesOf(s).Select(x => x.Name))}");
+}
+
+if (preview is not null)
+{
+    Directory.CreateDirectory(preview);
+    var sw = Stopwatch.StartNew();
+    var samples = Enumerable.Range(0, count).Select(i => dataset.Generate(split, i)).ToArray();
+    Console.WriteLine($"generated {count} samples in {sw.Elapsed.TotalMilliseconds:F0} ms");
+    File.WriteAllBytes(Path.Combine(preview, $"{split}-grid.png"), Preview.Grid(samples, 8));
+    Console.WriteLine($"wrote {Path.Combine(preview, $"{split}-grid.png")} (mask outlined in red below each image)");
+    return 0;
+}
+
+var report = Evaluator.Run(model, dataset, count, camPreview);
+Console.WriteLine(report.Text);
+var reportPath = Path.Combine(model, "metrics.txt");
+File.WriteAllText(reportPath, report.Text, Encoding.UTF8);
+Console.WriteLine($"wrote {reportPath}");
+if (writeManifest)
+{
+    var manifestPath = Path.Combine(model, ModelManifest.FileName);
+    var manifest = ModelManifestReader.Read(manifestPath);
+    var variant = manifest.FindVariant("fp32") ?? throw new InvalidOperationException($"{manifestPath} has no fp32 variant.");
+    foreach (var (k, v) in report.Metrics)
+    {
+        variant.Metrics[k] = v;
+    }
+
+    ModelManifestReader.Write(manifest, manifestPath);
+    Console.WriteLine($"wrote metrics of variant fp32 into {manifestPath}");
+}
+
+return 0;

@@ -1,0 +1,125 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace EdgeAI.ModelFactory;
+
+/// <summary>One convolution with batch norm and ReLU (the exporter folds the batch norm into the convolution).</summary>
+internal sealed class ConvBnRelu : nn.Module<Tensor, Tensor>
+{
+    public ConvBnRelu(string name, long inChannels, long outChannels, long kernel, long stride, long dilation, bool depthwise)
+        : base(name)
+    {
+        Conv = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: dilation * (kernel / 2), dilation: dilation,
+            groups: depthwise ? inChannels : 1, bias: false);
+        Bn = nn.BatchNorm2d(outChannels);
+        Stride = stride;
+        Dilation = dilation;
+        Kernel = kernel;
+        Groups = depthwise ? inChannels : 1;
+        RegisterComponents();
+    }
+
+    public Conv2d Conv { get; }
+
+    public BatchNorm2d Bn { get; }
+
+    public long Stride { get; }
+
+    public long Dilation { get; }
+
+    public long Kernel { get; }
+
+    public long Groups { get; }
+
+    public override Tensor forward(Tensor input) => nn.functional.relu(Bn.forward(Conv.forward(input)));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Conv.Dispose();
+            Bn.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// The defect CNN: a stride-2 stem, depthwise-separable blocks down to 16x16 (later ones dilated for a wider
+/// view without losing heatmap resolution), then a 1x1 convolution to one map per class. The class map is the
+/// class activation map (CAM); its global average is the logit, which is the same as a linear head after
+/// global average pooling (the head is linear, so pooling and head commute).
+/// </summary>
+internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
+{
+    public const int CamSide = 16;
+
+    public DefectNet(int classes, string architecture)
+        : base("defect_net")
+    {
+        var layers = Architecture(architecture);
+        Layers = nn.ModuleList(layers.ToArray());
+        Head = nn.Conv2d(layers[^1].Conv.out_channels, classes, 1, bias: true);
+        RegisterComponents();
+    }
+
+    /// <summary>Layer stacks measured during development (see training-log.txt for the one used).</summary>
+    public static List<ConvBnRelu> Architecture(string name) => name switch
+    {
+        // Depthwise-separable: two strided full convolutions to 16x16, then four dw+pw blocks.
+        "dws" =>
+        [
+            new("stem", 3, 16, 3, 2, 1, false),            // 32x32
+            new("down", 16, 32, 3, 2, 1, false),           // 16x16
+            new("b1dw", 32, 32, 3, 1, 1, true),
+            new("b1pw", 32, 64, 1, 1, 1, false),
+            new("b2dw", 64, 64, 3, 1, 1, true),
+            new("b2pw", 64, 96, 1, 1, 1, false),
+            new("b3dw", 96, 96, 3, 1, 2, true),
+            new("b3pw", 96, 128, 1, 1, 1, false),
+            new("b4dw", 128, 128, 3, 1, 1, true),
+            new("b4pw", 128, 128, 1, 1, 1, false),
+        ],
+
+        // Plain 3x3 convolutions (libtorch's CPU kernels are much faster for these than for depthwise).
+        "plain" =>
+        [
+            new("stem", 3, 16, 3, 2, 1, false),            // 32x32
+            new("down", 16, 32, 3, 2, 1, false),           // 16x16
+            new("c1", 32, 48, 3, 1, 1, false),
+            new("c2", 48, 64, 3, 1, 2, false),
+            new("c3", 64, 64, 3, 1, 1, false),
+        ],
+        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected dws or plain.", nameof(name)),
+    };
+
+    public ModuleList<ConvBnRelu> Layers { get; }
+
+    public Conv2d Head { get; }
+
+    public override (Tensor Logits, Tensor Cam) forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var layer in Layers)
+        {
+            x = layer.forward(x);
+        }
+
+        var cam = Head.forward(x);
+        var logits = cam.mean([2, 3]);
+        return (logits.MoveToOuterDisposeScope(), cam.MoveToOuterDisposeScope());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Layers.Dispose();
+            Head.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,38 @@
+namespace EdgeAI.ModelFactory;
+
+/// <summary>Settings of a defect-cnn training run; the defaults made the committed model.</summary>
+internal sealed class TrainingOptions
+{
+    public string OutputDirectory { get; set; } = "models/defect-cnn";
+
+    /// <summary>Passes over the training pool.</summary>
+    public int Epochs { get; set; } = 15;
+
+    /// <summary>Training images generated once (each pass sees them under a different flip/rotation).</summary>
+    public int PoolSize { get; set; } = 14000;
+
+    /// <summary>Layer stack, see <see cref="DefectNet.Architecture"/>.</summary>
+    public string Architecture { get; set; } = "dws";
+
+    public int BatchSize { get; set; } = 64;
+
+    /// <summary>Peak learning rate of the one-cycle schedule (AdamW).</summary>
+    public double LearningRate { get; set; } = 0.004;
+
+    /// <summary>Seed of weight initialization and batch order (the data set has its own seed).</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Validation images used to choose the threshold.</summary>
+    public int ValidationSize { get; set; } = 3000;
+
+    /// <summary>Only time a few training steps.</summary>
+    public bool BenchOnly { get; set; }
+
+    public void Validate()
+    {
+        if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100)
+        {
+            throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100.");
+        }
+    }
+}
