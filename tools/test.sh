@@ -26,7 +26,7 @@ backports=/etc/apt/sources.list.d/edgeai-bookworm-backports.list
 if [ ! -f "$backports" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$backports" >/dev/null
 fi
-packages=(mosquitto mosquitto-clients python3-onnx python3-numpy python3-skimage ffmpeg
+packages=(mosquitto mosquitto-clients python3-onnx python3-numpy python3-skimage ffmpeg gimp-data
   clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   libc6:arm64 libstdc++6:arm64 libssl3:arm64)
 missing=()
@@ -78,6 +78,11 @@ publish() { # rid, extra msbuild args...
   [ ! -e "$out/publish/$rid/onnxruntime.dll" ] || { echo "Windows native files in $rid output"; return 1; }
   ls -l "$out/publish/$rid/edgeai"
 }
+
+step "Model metrics reproduce"
+# A model card's numbers are measured, never typed: rerun the evaluation from the committed ONNX file
+# and the regenerated (seeded) test set, and compare with what the manifest records.
+check "defect-cnn: DefectEval --verify" dotnet run -c Release --project "$root/tools/DefectEval" -- --model "$root/models/defect-cnn" --verify
 
 step "Native AOT: every library rooted"
 aot_libraries() {

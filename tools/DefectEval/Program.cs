@@ -7,10 +7,12 @@ using EdgeAI.Inference;
 
 // Usage:
 //   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--count 3000] [--write-manifest] [--cam-preview DIR]
+//   dotnet run -c Release --project tools/DefectEval -- --verify      (rerun; exit 1 unless the manifest's test metrics reproduce)
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
 var model = "models/defect-cnn";
 var count = 3000;
 var writeManifest = false;
+var verify = false;
 string? preview = null;
 string? camPreview = null;
 var split = SurfaceSplit.Test;
@@ -26,6 +28,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--write-manifest":
             writeManifest = true;
+            break;
+        case "--verify":
+            verify = true;
             break;
         case "--preview":
             preview = args[++i];
@@ -62,6 +67,26 @@ if (preview is not null)
 
 var report = Evaluator.Run(model, dataset, count, camPreview);
 Console.WriteLine(report.Text);
+if (verify)
+{
+    // The model card's numbers must come back from the committed ONNX file and the regenerated data set.
+    // Latency depends on the machine and is not compared; everything else is deterministic (1e-4 for rounding).
+    var recorded = ModelManifestReader.Read(Path.Combine(model, ModelManifest.FileName)).FindVariant("fp32")!.Metrics;
+    var mismatches = report.Metrics
+        .Where(m => m.Key.StartsWith("test", StringComparison.Ordinal) && recorded.ContainsKey(m.Key))
+        .Where(m => Math.Abs(m.Value - recorded[m.Key]) > 1e-4)
+        .Select(m => $"{m.Key}: measured {m.Value.ToString("G6", CultureInfo.InvariantCulture)}, manifest {recorded[m.Key].ToString("G6", CultureInfo.InvariantCulture)}")
+        .ToArray();
+    var compared = report.Metrics.Count(m => m.Key.StartsWith("test", StringComparison.Ordinal) && recorded.ContainsKey(m.Key));
+    foreach (var line in mismatches)
+    {
+        Console.Error.WriteLine("MISMATCH " + line);
+    }
+
+    Console.WriteLine($"verify: {compared - mismatches.Length} of {compared} recorded test metrics reproduced");
+    return mismatches.Length == 0 && compared > 0 ? 0 : 1;
+}
+
 var reportPath = Path.Combine(model, "metrics.txt");
 File.WriteAllText(reportPath, report.Text, Encoding.UTF8);
 Console.WriteLine($"wrote {reportPath}");
