@@ -66,7 +66,7 @@ internal static class InspectCommand
         return (result.QuantizedNodes, result.SkippedNodes);
     }
 
-    private static IReadOnlyList<string> DynamicPlan(OnnxModel model) => [];
+    private static IReadOnlyList<string> DynamicPlan(OnnxModel model) => DynamicQuantizer.Quantize(model).QuantizedNodes;
 
     private static TensorReport ToReport(OnnxTensorInfo info) =>
         new(info.Name, info.ElementType is { } t ? OnnxTypeName(t) : "?", info.Shape is null ? ["?"] : [.. info.Shape.Select(d => d.ToString())]);

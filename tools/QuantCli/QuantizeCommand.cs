@@ -17,6 +17,7 @@ internal static class QuantizeCommand
     {
         var command = new Command("quantize", "Quantize a model to int8.");
         command.Subcommands.Add(CreateStatic());
+        command.Subcommands.Add(CreateDynamic());
         return command;
     }
 
@@ -76,6 +77,58 @@ internal static class QuantizeCommand
             var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
             var result = StaticQuantizer.Quantize(onnx, ranges, options);
             var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]);
+            Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateDynamic()
+    {
+        var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
+        var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
+        var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (MatMul, Gemm, LSTM).", AllowMultipleArgumentsPerToken = true };
+        var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay fp32.", DefaultValueFactory = _ => 256 };
+        var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
+
+        var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var outPath = parse.GetValue(output)!;
+            CheckOutputPlace(location, outPath);
+            var onnx = OnnxModel.Load(location.OnnxPath);
+            var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };
+            var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in parse.GetValue(excludeNodes) ?? [])
+            {
+                if (!nodeNames.Contains(name))
+                {
+                    throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
+                }
+
+                options.ExcludedNodes.Add(name);
+            }
+
+            foreach (var op in parse.GetValue(excludeOps) ?? [])
+            {
+                if (!DynamicQuantizationOptions.SupportedOpTypes.Contains(op))
+                {
+                    throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", DynamicQuantizationOptions.SupportedOpTypes)}.");
+                }
+
+                options.OpTypes.Remove(op);
+            }
+
+            var result = DynamicQuantizer.Quantize(onnx, options);
+            var report = Finish(location, outPath, result.Model, "dynamic", null, 0, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, []);
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -187,6 +240,9 @@ internal static class QuantizeCommand
             w.WriteLine($"  manifest {r.Manifest}: variant '{r.Variant}' (disabledOptimizers: {string.Join(", ", r.DisabledOptimizers)})");
         }
 
-        w.WriteLine($"  run it with ONNX Runtime session config optimization.disable_specified_optimizers={string.Join(",", r.DisabledOptimizers)}");
+        if (r.DisabledOptimizers.Count > 0)
+        {
+            w.WriteLine($"  run it with ONNX Runtime session config optimization.disable_specified_optimizers={string.Join(",", r.DisabledOptimizers)}");
+        }
     }
 }

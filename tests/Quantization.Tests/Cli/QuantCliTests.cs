@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeAI.Inference;
+using EdgeAI.Quantization.Calibration;
+using EdgeAI.Quantization.Tests.Int8;
 using Microsoft.ML.OnnxRuntime;
 
 namespace EdgeAI.Quantization.Tests.Cli;
@@ -87,6 +89,33 @@ public sealed class QuantCliTests : IDisposable
         Assert.Equal(top1, y.GetProperty("top1Agreement").GetDouble(), 12);
         Assert.True(minCos > 0.98, $"cosine {minCos}");
         Assert.True(sqnr > 15, $"SQNR {sqnr} dB");
+    }
+
+    [Fact]
+    public void Quantize_dynamic_on_an_lstm_then_compare_passes_the_agreement_floor()
+    {
+        var fp32 = Path.Combine(_dir, "lstm.onnx");
+        DynamicQuantizerTests.Lstm("forward", 1, 16, 32).Save(fp32);
+        var data = Directory.CreateDirectory(Path.Combine(_dir, "seq")).FullName;
+        for (var i = 0; i < 6; i++)
+        {
+            NpyFile.Write(Path.Combine(data, $"{i}.npy"), NpyArray.FromSingles(DynamicQuantizerTests.Random(300 + i, 20 * 16, 1.0), 20, 1, 16));
+        }
+
+        var (iExit, iOut, _) = CliRunner.Run("inspect", fp32, "--json");
+        Assert.Equal(0, iExit);
+        Assert.Equal(["'lstm' (LSTM)"], JsonDocument.Parse(iOut).RootElement.GetProperty("dynamicInt8Nodes").EnumerateArray().Select(e => e.GetString()));
+
+        var int8 = Path.Combine(_dir, "lstm.int8.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "dynamic", fp32, "--out", int8, "--json");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(["'lstm' (LSTM)"], JsonDocument.Parse(stdout).RootElement.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
+
+        var (cExit, cOut, cErr) = CliRunner.Run("compare", fp32, int8, "--data", data, "--repeats", "3", "--min-cosine", "0.995", "--json");
+        Assert.True(cExit == 0, cErr + cOut);
+        var c = JsonDocument.Parse(cOut).RootElement;
+        Assert.True(c.GetProperty("sizeRatio").GetDouble() < 0.4);
+        Assert.Equal(2, c.GetProperty("outputs").GetArrayLength());
     }
 
     [Fact]
