@@ -33,7 +33,18 @@ internal static class InspectCommand
             .GroupBy(n => n.Domain.Length == 0 ? n.OpType : $"{n.Domain}.{n.OpType}", StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
-        var (staticNodes, staticSkipped) = PlanStatic(model);
+        IReadOnlyList<string> preparation;
+        OnnxModel prepared;
+        try
+        {
+            (prepared, preparation) = ModelPreparer.Prepare(model);
+        }
+        catch (NotSupportedException ex)
+        {
+            (prepared, preparation) = (model, [$"Cannot prepare for quantization: {ex.Message}"]);
+        }
+
+        var (staticNodes, staticSkipped) = PlanStatic(prepared);
         return new InspectReport(
             Path.GetFullPath(path),
             new FileInfo(path).Length,
@@ -44,11 +55,15 @@ internal static class InspectCommand
             [.. graph.Outputs.Select(ToReport)],
             graph.Nodes.Count,
             histogram,
-            initializers.Sum(t => t.ElementCount),
+            initializers.Sum(t => t.ElementCount) + graph.Nodes
+                .Where(n => n.OpType == "Constant" && n.Domain.Length == 0)
+                .Select(n => n.FindAttribute("value"))
+                .Sum(a => a is { Kind: OnnxAttributeKind.Tensor } ? a.GetTensor().ElementCount : 0),
             initializers.Count,
+            preparation,
             staticNodes,
             staticSkipped,
-            DynamicPlan(model));
+            DynamicPlan(prepared));
     }
 
     // Runs the static quantizer itself on placeholder ranges, so the answer is exactly what
@@ -105,6 +120,11 @@ internal static class InspectCommand
 
         w.WriteLine($"  {r.NodeCount} nodes: {string.Join(", ", r.OpHistogram.Select(h => $"{h.Key} {h.Value}"))}");
         w.WriteLine($"  {r.ParameterCount:N0} parameters in {r.InitializerCount} initializers");
+        foreach (var p in r.Preparation)
+        {
+            w.WriteLine($"  preparation: {p}");
+        }
+
         w.WriteLine($"  static int8 would quantize {r.StaticInt8Nodes.Count} node(s): {string.Join(", ", r.StaticInt8Nodes)}");
         foreach (var s in r.StaticInt8Skipped)
         {

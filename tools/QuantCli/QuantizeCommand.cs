@@ -45,7 +45,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var onnx = OnnxModel.Load(location.OnnxPath);
+            var (onnx, preparation) = ModelPreparer.Prepare(OnnxModel.Load(location.OnnxPath));
             var options = new StaticQuantizationOptions();
             var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var name in parse.GetValue(excludeNodes) ?? [])
@@ -76,7 +76,7 @@ internal static class QuantizeCommand
             var inputs = GraphInputNames(onnx);
             var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
             var result = StaticQuantizer.Quantize(onnx, ranges, options);
-            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]);
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]);
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -104,7 +104,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var onnx = OnnxModel.Load(location.OnnxPath);
+            var (onnx, preparation) = ModelPreparer.Prepare(OnnxModel.Load(location.OnnxPath));
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };
             var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var name in parse.GetValue(excludeNodes) ?? [])
@@ -128,7 +128,7 @@ internal static class QuantizeCommand
             }
 
             var result = DynamicQuantizer.Quantize(onnx, options);
-            var report = Finish(location, outPath, result.Model, "dynamic", null, 0, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, []);
+            var report = Finish(location, outPath, result.Model, "dynamic", null, 0, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, []);
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -159,7 +159,7 @@ internal static class QuantizeCommand
     }
 
     internal static QuantizeReport Finish(
-        ModelLocation location, string outPath, OnnxModel quantized, string mode, string? method, int samples,
+        ModelLocation location, string outPath, OnnxModel quantized, string mode, string? method, int samples, IReadOnlyList<string> preparation,
         IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers)
     {
         if (quantizedNodes.Count == 0)
@@ -212,6 +212,7 @@ internal static class QuantizeCommand
             (double)bytes.Length / inputBytes,
             method,
             samples,
+            preparation,
             quantizedNodes,
             skippedNodes,
             manifestPath is null ? null : Path.GetFullPath(manifestPath),
@@ -227,6 +228,11 @@ internal static class QuantizeCommand
         if (r.Method is not null)
         {
             w.WriteLine($"  calibration: {r.Method}, {r.CalibrationSamples} sample(s)");
+        }
+
+        foreach (var p in r.Preparation)
+        {
+            w.WriteLine($"  prepared: {p}");
         }
 
         w.WriteLine($"  quantized {r.QuantizedNodes.Count} node(s): {string.Join(", ", r.QuantizedNodes)}");

@@ -16,6 +16,7 @@ internal sealed record InspectReport(
     IReadOnlyDictionary<string, int> OpHistogram,
     long ParameterCount,
     int InitializerCount,
+    IReadOnlyList<string> Preparation,
     IReadOnlyList<string> StaticInt8Nodes,
     IReadOnlyList<string> StaticInt8Skipped,
     IReadOnlyList<string> DynamicInt8Nodes);
@@ -30,6 +31,7 @@ internal sealed record QuantizeReport(
     double SizeRatio,
     string? Method,
     int CalibrationSamples,
+    IReadOnlyList<string> Preparation,
     IReadOnlyList<string> QuantizedNodes,
     IReadOnlyList<string> SkippedNodes,
     string? Manifest,
