@@ -13,23 +13,26 @@ internal static class InspectCommand
     {
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json." };
         var command = new Command("inspect", "Show opset, IR version, inputs and outputs, operator histogram, parameter count, size, and which nodes int8 quantization would change.");
+        var fixInput = FixedInputs.CreateOption();
         command.Arguments.Add(model);
+        command.Options.Add(fixInput);
         command.SetAction(parse =>
         {
-            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath);
+            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput));
             Output.Write(parse, report, ReportJsonContext.Default.InspectReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    internal static InspectReport Inspect(string path)
+    internal static InspectReport Inspect(string path, string[]? fixedInputs)
     {
         var model = OnnxModel.Load(path);
+        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs);
         var graph = model.Graph;
         var initializers = graph.Initializers;
         var initializerNames = initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var histogram = graph.Nodes
+        var histogram = specialized.Graph.Nodes
             .GroupBy(n => n.Domain.Length == 0 ? n.OpType : $"{n.Domain}.{n.OpType}", StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
@@ -37,7 +40,8 @@ internal static class InspectCommand
         OnnxModel prepared;
         try
         {
-            (prepared, preparation) = ModelPreparer.Prepare(model);
+            var (p, changes) = ModelPreparer.Prepare(specialized);
+            (prepared, preparation) = (p, [.. specialization, .. changes]);
         }
         catch (NotSupportedException ex)
         {
@@ -53,7 +57,7 @@ internal static class InspectCommand
             model.ProducerName,
             [.. graph.Inputs.Where(i => !initializerNames.Contains(i.Name)).Select(ToReport)],
             [.. graph.Outputs.Select(ToReport)],
-            graph.Nodes.Count,
+            specialized.Graph.Nodes.Count,
             histogram,
             initializers.Sum(t => t.ElementCount) + graph.Nodes
                 .Where(n => n.OpType == "Constant" && n.Domain.Length == 0)

@@ -32,10 +32,11 @@ internal static class QuantizeCommand
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
         var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul).", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
+        var fixInput = FixedInputs.CreateOption();
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant })
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput })
         {
             command.Options.Add(o);
         }
@@ -45,7 +46,9 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (onnx, preparation) = ModelPreparer.Prepare(OnnxModel.Load(location.OnnxPath));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput));
+            var (onnx, prepared) = ModelPreparer.Prepare(specialized);
+            IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new StaticQuantizationOptions();
             var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var name in parse.GetValue(excludeNodes) ?? [])
@@ -91,10 +94,11 @@ internal static class QuantizeCommand
         var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (MatMul, Gemm, LSTM).", AllowMultipleArgumentsPerToken = true };
         var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay fp32.", DefaultValueFactory = _ => 256 };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
+        var fixInput = FixedInputs.CreateOption();
 
         var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant })
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput })
         {
             command.Options.Add(o);
         }
@@ -104,7 +108,9 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (onnx, preparation) = ModelPreparer.Prepare(OnnxModel.Load(location.OnnxPath));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput));
+            var (onnx, prepared) = ModelPreparer.Prepare(specialized);
+            IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };
             var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
             foreach (var name in parse.GetValue(excludeNodes) ?? [])
