@@ -14,9 +14,17 @@ internal static class FixedInputs
         AllowMultipleArgumentsPerToken = true,
     };
 
-    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values)
+    public static Option<string[]> CreateShapeOption() => new("--fix-shape")
     {
-        if (values is null || values.Length == 0)
+        Description = "NAME=D0,D1,...: a graph input that always has this shape; If nodes whose condition is computed from it (Shape, Gather, Equal, Cast) are replaced by the branch it selects.",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values, string[]? shapes = null)
+    {
+        values ??= [];
+        shapes ??= [];
+        if (values.Length == 0 && shapes.Length == 0)
         {
             return (model, []);
         }
@@ -39,7 +47,21 @@ internal static class FixedInputs
             fixedInputs[parts[0]] = value;
         }
 
-        var (specialized, inlined) = IfSpecializer.Specialize(model, fixedInputs);
-        return (specialized, inlined.Count == 0 ? ["No If node tests the fixed inputs."] : [$"Inlined the selected branch of {string.Join(", ", inlined)}."]);
+        var fixedShapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var text in shapes)
+        {
+            var parts = text.Split('=', 2);
+            if (parts.Length != 2 || !inputs.Contains(parts[0])
+                || !parts[1].Split(',').All(d => long.TryParse(d, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)))
+            {
+                throw new CliUsageException($"--fix-shape '{text}': expected INPUT=D0,D1,... naming a graph input, e.g. state=2,1,128.");
+            }
+
+            long[] dims = [.. parts[1].Split(',').Select(d => long.Parse(d, CultureInfo.InvariantCulture))];
+            fixedShapes[parts[0]] = dims;
+        }
+
+        var (specialized, inlined) = IfSpecializer.Specialize(model, fixedInputs, fixedShapes);
+        return (specialized, inlined.Count == 0 ? ["No If node tests the fixed inputs or shapes."] : [$"Inlined the selected branch of {string.Join(", ", inlined)}."]);
     }
 }

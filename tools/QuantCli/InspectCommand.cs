@@ -14,21 +14,23 @@ internal static class InspectCommand
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json." };
         var command = new Command("inspect", "Show opset, IR version, inputs and outputs, operator histogram, parameter count, size, and which nodes int8 quantization would change.");
         var fixInput = FixedInputs.CreateOption();
+        var fixShape = FixedInputs.CreateShapeOption();
         command.Arguments.Add(model);
         command.Options.Add(fixInput);
+        command.Options.Add(fixShape);
         command.SetAction(parse =>
         {
-            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput));
+            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput), parse.GetValue(fixShape));
             Output.Write(parse, report, ReportJsonContext.Default.InspectReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    internal static InspectReport Inspect(string path, string[]? fixedInputs)
+    internal static InspectReport Inspect(string path, string[]? fixedInputs, string[]? fixedShapes)
     {
         var model = OnnxModel.Load(path);
-        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs);
+        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs, fixedShapes);
         var graph = model.Graph;
         var initializers = graph.Initializers;
         var initializerNames = initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);

@@ -33,10 +33,11 @@ internal static class QuantizeCommand
         var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul).", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
         var fixInput = FixedInputs.CreateOption();
+        var fixShape = FixedInputs.CreateShapeOption();
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput })
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape })
         {
             command.Options.Add(o);
         }
@@ -46,7 +47,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new StaticQuantizationOptions();
@@ -95,10 +96,11 @@ internal static class QuantizeCommand
         var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay fp32.", DefaultValueFactory = _ => 256 };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
         var fixInput = FixedInputs.CreateOption();
+        var fixShape = FixedInputs.CreateShapeOption();
 
         var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput })
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape })
         {
             command.Options.Add(o);
         }
@@ -108,7 +110,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };

@@ -31,6 +31,19 @@ public sealed class IfSpecializerTests
     }
 
     [Fact]
+    public void A_condition_computed_from_a_fixed_shape_selects_the_branch()
+    {
+        var model = SampleRateModel(batchTest: true);
+        var x = DynamicQuantizerTests.Random(6, 2 * 64, 1.0);
+
+        var (specialized, inlined) = IfSpecializer.Specialize(model, new Dictionary<string, long>(), new Dictionary<string, long[]> { ["x"] = [2, 64] });
+
+        Assert.Equal(["'select' (If)"], inlined);
+        Assert.DoesNotContain(specialized.Graph.Nodes, n => n.OpType == "If");
+        Assert.Equal(Run(model, x, 0), Run(specialized, x, 0));
+    }
+
+    [Fact]
     public void If_nodes_not_testing_a_fixed_input_are_kept()
     {
         var (specialized, inlined) = IfSpecializer.Specialize(SampleRateModel(), new Dictionary<string, long>());
@@ -40,7 +53,8 @@ public sealed class IfSpecializerTests
     }
 
     /// <summary>y = sr == 16000 ? x·W16 : x·W8, with the branches as If subgraphs reading x and the weights from their own initializers.</summary>
-    private static OnnxModel SampleRateModel()
+    /// <remarks>With <paramref name="batchTest"/>, the condition is instead "batch size (Gather(Shape(x), 0)) == 2".</remarks>
+    private static OnnxModel SampleRateModel(bool batchTest = false)
     {
         OnnxModel Branch(string name, int seed) => new OnnxGraphBuilder(name)
             .Opset(17)
@@ -52,12 +66,19 @@ public sealed class IfSpecializerTests
 
         var then = Branch("w16", 21);
         var otherwise = Branch("w8", 22);
-        var model = new OnnxGraphBuilder("sr-select")
+        var builder = new OnnxGraphBuilder("sr-select")
             .Opset(17)
             .AddInput("x", TensorElementType.Float, "N", 64)
             .AddInput("sr", TensorElementType.Int64)
             .AddInitializer("k16000", [16000L])
-            .AddNode("Equal", ["sr", "k16000"], ["is16k"], name: "is16k")
+            .AddInitializer("k0", [0L])
+            .AddInitializer("k2", [2L]);
+        builder = batchTest
+            ? builder.AddNode("Shape", ["x"], ["shape"], name: "shape")
+                .AddNode("Gather", ["shape", "k0"], ["batch"], name: "batch")
+                .AddNode("Equal", ["batch", "k2"], ["is16k"], name: "is16k")
+            : builder.AddNode("Equal", ["sr", "k16000"], ["is16k"], name: "is16k");
+        var model = builder
             .AddNode("If", ["is16k"], ["y"], name: "select")
             .AddOutput("y", TensorElementType.Float, "N", 32)
             .Build();
