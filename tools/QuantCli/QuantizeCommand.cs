@@ -34,10 +34,12 @@ internal static class QuantizeCommand
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
+        var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
+        var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of .npy inputs for the accuracy budget (default: the calibration set)." };
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape })
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape, minCosine, accuracyData })
         {
             command.Options.Add(o);
         }
@@ -79,8 +81,21 @@ internal static class QuantizeCommand
             };
             var inputs = GraphInputNames(onnx);
             var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
-            var result = StaticQuantizer.Quantize(onnx, ranges, options);
-            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]);
+            StaticQuantizationResult result;
+            AccuracyReport? accuracy = null;
+            if (parse.GetValue(minCosine) is { } budget)
+            {
+                var measure = NpyCalibrationSet.Read(parse.GetValue(accuracyData) ?? parse.GetValue(calibration)!, inputs).ToList();
+                var aware = AccuracyAwareQuantizer.Quantize(onnx, ranges, measure, new AccuracyAwareOptions { MinCosine = budget, Quantization = options });
+                result = aware.Quantization;
+                accuracy = new AccuracyReport(budget, aware.MinCosine, aware.BudgetMet, aware.KeptFp32, [.. aware.Sensitivities.Select(x => new SensitivityReport(x.Label, Output.Finite(x.SqnrDb)))]);
+            }
+            else
+            {
+                result = StaticQuantizer.Quantize(onnx, ranges, options);
+            }
+
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]) with { Accuracy = accuracy };
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -247,6 +262,15 @@ internal static class QuantizeCommand
         foreach (var s in r.SkippedNodes)
         {
             w.WriteLine($"    kept fp32: {s}");
+        }
+
+        if (r.Accuracy is { } a)
+        {
+            w.WriteLine($"  accuracy budget cosine >= {Output.F(a.Budget)}: {(a.BudgetMet ? "met" : "NOT met")}, worst cosine {Output.F(a.MinCosine, "F5")}; kept fp32: {(a.KeptFp32.Count == 0 ? "none" : string.Join(", ", a.KeptFp32))}");
+            foreach (var x in a.Sensitivities)
+            {
+                w.WriteLine($"    sensitivity {x.Node}: SQNR {(x.SqnrDb is { } d ? Output.F(d, "F1") : "inf")} dB");
+            }
         }
 
         if (r.Manifest is not null)

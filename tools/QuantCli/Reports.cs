@@ -37,7 +37,14 @@ internal sealed record QuantizeReport(
     string? Manifest,
     string? Variant,
     string Sha256,
-    IReadOnlyList<string> DisabledOptimizers);
+    IReadOnlyList<string> DisabledOptimizers,
+    AccuracyReport? Accuracy = null);
+
+/// <summary>Accuracy-aware mode in the <c>quantize static</c> report.</summary>
+internal sealed record AccuracyReport(double Budget, double MinCosine, bool BudgetMet, IReadOnlyList<string> KeptFp32, IReadOnlyList<SensitivityReport> Sensitivities);
+
+/// <summary>One layer's sensitivity: SQNR in dB of its output when quantized alone (null when exact).</summary>
+internal sealed record SensitivityReport(string Node, double? SqnrDb);
 
 /// <summary>Agreement of one output in the <c>compare</c> report.</summary>
 internal sealed record OutputReport(string Name, double MaxAbsDiff, double MinCosine, double MeanCosine, double? SqnrDb, double? Top1Agreement);

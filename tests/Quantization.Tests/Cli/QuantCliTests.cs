@@ -135,6 +135,31 @@ public sealed class QuantCliTests : IDisposable
     }
 
     [Fact]
+    public void Quantize_static_with_an_accuracy_budget_reports_what_it_kept_and_compare_confirms_the_budget()
+    {
+        var fp32 = Path.Combine(_dir, "cnn.onnx");
+        CliModels.Cnn().Save(fp32);
+        var calib = CliModels.WriteImages(Path.Combine(_dir, "calib"), 1000, 16);
+        var int8 = Path.Combine(_dir, "cnn.int8.onnx");
+        Assert.Equal(0, CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8).Exit);
+        var full = JsonDocument.Parse(CliRunner.Run("compare", fp32, int8, "--data", calib, "--repeats", "0", "--json").Out).RootElement;
+        var fullCosine = full.GetProperty("outputs")[0].GetProperty("minCosine").GetDouble();
+        var budget = 1 - ((1 - fullCosine) / 1.5); // closer to fp32 than full int8 reaches
+        var budgetText = budget.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8, "--min-cosine", budgetText, "--json");
+
+        Assert.True(exit == 0, stderr);
+        var a = JsonDocument.Parse(stdout).RootElement.GetProperty("accuracy");
+        Assert.True(a.GetProperty("budgetMet").GetBoolean());
+        Assert.Equal(4, a.GetProperty("sensitivities").GetArrayLength());
+        Assert.NotEqual(0, a.GetProperty("keptFp32").GetArrayLength());
+        Assert.True(a.GetProperty("minCosine").GetDouble() >= budget);
+        var (cExit, _, cErr) = CliRunner.Run("compare", fp32, int8, "--data", calib, "--repeats", "0", "--min-cosine", budgetText);
+        Assert.True(cExit == 0, cErr);
+    }
+
+    [Fact]
     public void Exclusions_keep_nodes_and_operators_in_fp32()
     {
         var fp32 = Path.Combine(_dir, "cnn.onnx");
