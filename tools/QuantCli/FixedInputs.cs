@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
 
@@ -20,11 +21,16 @@ internal static class FixedInputs
         AllowMultipleArgumentsPerToken = true,
     };
 
-    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values, string[]? shapes = null)
+    public static Option<string?> CreateSampleOption() => new("--specialize-sample")
+    {
+        Description = "Directory laid out like a calibration set: its first sample is run to learn every tensor's shape, and If nodes whose condition follows from those shapes (and --fix-input values) are replaced by the branch taken. The result only accepts inputs shaped like that sample.",
+    };
+
+    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values, string[]? shapes = null, string? sampleDirectory = null)
     {
         values ??= [];
         shapes ??= [];
-        if (values.Length == 0 && shapes.Length == 0)
+        if (values.Length == 0 && shapes.Length == 0 && sampleDirectory is null)
         {
             return (model, []);
         }
@@ -61,7 +67,9 @@ internal static class FixedInputs
             fixedShapes[parts[0]] = dims;
         }
 
-        var (specialized, inlined) = IfSpecializer.Specialize(model, fixedInputs, fixedShapes);
+        var (specialized, inlined) = sampleDirectory is null
+            ? IfSpecializer.Specialize(model, fixedInputs, fixedShapes)
+            : IfSpecializer.SpecializeForSample(model, fixedInputs, NpyCalibrationSet.Read(sampleDirectory, QuantizeCommand.GraphInputNames(model)).First());
         return (specialized, inlined.Count == 0 ? ["No If node tests the fixed inputs or shapes."] : [$"Inlined the selected branch of {string.Join(", ", inlined)}."]);
     }
 }

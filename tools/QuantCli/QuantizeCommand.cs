@@ -34,12 +34,13 @@ internal static class QuantizeCommand
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
+        var specializeSample = FixedInputs.CreateSampleOption();
         var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
         var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of .npy inputs for the accuracy budget (default: the calibration set)." };
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape, minCosine, accuracyData })
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape, specializeSample, minCosine, accuracyData })
         {
             command.Options.Add(o);
         }
@@ -49,7 +50,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new StaticQuantizationOptions();
@@ -112,10 +113,11 @@ internal static class QuantizeCommand
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
+        var specializeSample = FixedInputs.CreateSampleOption();
 
         var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape })
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape, specializeSample })
         {
             command.Options.Add(o);
         }
@@ -125,7 +127,7 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!);
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape));
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };

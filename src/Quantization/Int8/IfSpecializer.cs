@@ -1,3 +1,4 @@
+using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Onnx;
 using EdgeAI.Quantization.Onnx.Proto;
 
@@ -104,6 +105,46 @@ public static class IfSpecializer
         return true;
     }
 
+    /// <summary>
+    /// Specializes for one representative sample: ONNX Runtime reports the shape of every tensor the sample
+    /// produces (<see cref="TensorShapeProbe"/>), conditions computed from those shapes are evaluated, and the
+    /// probe is repeated on the result until no If is left to decide (branches reveal new tensors).
+    /// </summary>
+    /// <remarks>The result is only valid for inputs shaped like <paramref name="sample"/> (and with the fixed values).</remarks>
+    /// <param name="model">The model.</param>
+    /// <param name="fixedInputs">Integer graph inputs with fixed values (e.g. <c>sr</c> = 16000); they must match the sample.</param>
+    /// <param name="sample">One array per graph input.</param>
+    /// <returns>The copy and the labels of the If nodes replaced.</returns>
+    public static (OnnxModel Model, IReadOnlyList<string> Inlined) SpecializeForSample(OnnxModel model, IReadOnlyDictionary<string, long> fixedInputs, IReadOnlyDictionary<string, NpyArray> sample)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sample);
+        var current = model;
+        var inlined = new List<string>();
+        for (var round = 0; round < 16; round++)
+        {
+            var shapes = sample.ToDictionary(s => s.Key, s => s.Value.Shape.ToArray(), StringComparer.Ordinal);
+            foreach (var (name, info) in TensorShapeProbe.Probe(current, sample))
+            {
+                if (info.Shape is { } shape && shape.All(d => d.Value is not null))
+                {
+                    shapes[name] = [.. shape.Select(d => d.Value!.Value)];
+                }
+            }
+
+            var (next, done) = Specialize(current, fixedInputs, shapes);
+            if (done.Count == 0)
+            {
+                break;
+            }
+
+            inlined.AddRange(done);
+            current = next;
+        }
+
+        return (current == model ? model.Clone() : current, inlined);
+    }
+
     /// <summary>Small integer tensors computable from fixed inputs and shapes (Shape, Gather, Squeeze, Cast, Equal, ...), or null.</summary>
     private static long[]? Evaluate(OnnxGraph graph, string name, IReadOnlyDictionary<string, long> fixedInputs, IReadOnlyDictionary<string, long[]> fixedShapes, int depth)
     {
@@ -164,6 +205,9 @@ public static class IfSpecializer
                     return [(producer.OpType switch { "Equal" => a == b, "Greater" => a > b, _ => a < b }) ? 1L : 0L];
                 }
 
+            case "Size":
+                return In(0) is { } values ? [values.Length]
+                    : fixedShapes.TryGetValue(producer.Inputs[0], out var sizeShape) ? [sizeShape.Aggregate(1L, (a, d) => a * d)] : null;
             case "Not":
                 return In(0) is [var n] ? [n == 0 ? 1L : 0L] : null;
             default:
@@ -171,13 +215,17 @@ public static class IfSpecializer
         }
     }
 
+    private static IEnumerable<string> AllInputs(IEnumerable<NodeProto> nodes) =>
+        nodes.SelectMany(n => n.Input.Concat(n.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Append(a.G)).SelectMany(g => AllInputs(g.Node))));
+
     private static void RemoveDeadNodes(OnnxGraph graph)
     {
         var outputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
         bool removed;
         do
         {
-            var read = graph.Proto.Node.SelectMany(n => n.Input).Concat(outputs).ToHashSet(StringComparer.Ordinal);
+            // Subgraph bodies may read main-graph tensors by name (outer scope): count every name read at any depth.
+            var read = AllInputs(graph.Proto.Node).Concat(outputs).ToHashSet(StringComparer.Ordinal);
             var dead = graph.Proto.Node.Where(n => n.Output.All(o => o.Length == 0 || !read.Contains(o))).ToList();
             dead.ForEach(n => graph.Proto.Node.Remove(n));
             removed = dead.Count > 0;

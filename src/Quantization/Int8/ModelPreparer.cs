@@ -6,7 +6,7 @@ namespace EdgeAI.Quantization.Int8;
 /// <summary>
 /// Brings an exported model into the shape the quantizers expect, without changing what it computes:
 /// float and int64 <c>Constant</c> nodes become initializers (exporters such as paddle2onnx keep every weight in
-/// one), BatchNormalization after a Conv is folded into the Conv's weights and bias (so the int8 Conv sees the
+/// one), shape-only operators on float initializers are folded (PyTorch reorders LSTM gates with Slice/Concat), BatchNormalization after a Conv is folded into the Conv's weights and bias (so the int8 Conv sees the
 /// real weights), and a default-domain opset below 13 is raised to 13 (per-channel DequantizeLinear needs it),
 /// rewriting the operators whose attributes became inputs on the way (Clip, Slice, Pad, Squeeze, Unsqueeze,
 /// ReduceSum, Split, Dropout) and checking that Softmax-family axes keep their meaning.
@@ -36,15 +36,38 @@ public static class ModelPreparer
             changes.Add($"Default-domain opset raised from {opset} to 13.");
         }
 
+        var shaped = ConstantFolder.Fold(copy.Graph);
+        if (shaped > 0)
+        {
+            changes.Add($"{shaped} Identity/Unsqueeze/Squeeze/Reshape/Slice/Concat node(s) on constant weights folded into initializers.");
+        }
+
         var bn = FoldBatchNorms(copy.Graph);
         if (bn > 0)
         {
             changes.Add($"{bn} BatchNormalization node(s) folded into the preceding Conv.");
         }
 
+        var removed = RemoveUnusedInitializers(copy.Graph);
+        if (removed > 0)
+        {
+            changes.Add($"{removed} initializer(s) no node reads were removed.");
+        }
+
         copy.Graph.SortTopologically();
         copy.Validate();
         return (copy, changes);
+    }
+
+    private static int RemoveUnusedInitializers(OnnxGraph graph)
+    {
+        static IEnumerable<string> Reads(IEnumerable<Onnx.Proto.NodeProto> nodes) =>
+            nodes.SelectMany(n => n.Input.Concat(n.Attribute.SelectMany(a => a.G is null ? a.Graphs : a.Graphs.Append(a.G)).SelectMany(g => Reads(g.Node))));
+
+        var read = Reads(graph.Proto.Node).Concat(graph.Outputs.Select(o => o.Name)).Concat(graph.Inputs.Select(i => i.Name)).ToHashSet(StringComparer.Ordinal);
+        var unused = graph.Initializers.Select(t => t.Name).Where(n => !read.Contains(n)).ToList();
+        unused.ForEach(n => graph.RemoveInitializer(n));
+        return unused.Count;
     }
 
     private static int FoldConstants(OnnxGraph graph)
