@@ -15,22 +15,24 @@ internal static class InspectCommand
         var command = new Command("inspect", "Show opset, IR version, inputs and outputs, operator histogram, parameter count, size, and which nodes int8 quantization would change.");
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
+        var specializeSample = FixedInputs.CreateSampleOption();
         command.Arguments.Add(model);
         command.Options.Add(fixInput);
         command.Options.Add(fixShape);
+        command.Options.Add(specializeSample);
         command.SetAction(parse =>
         {
-            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput), parse.GetValue(fixShape));
+            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
             Output.Write(parse, report, ReportJsonContext.Default.InspectReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    internal static InspectReport Inspect(string path, string[]? fixedInputs, string[]? fixedShapes)
+    internal static InspectReport Inspect(string path, string[]? fixedInputs, string[]? fixedShapes, string? specializeSample)
     {
         var model = OnnxModel.Load(path);
-        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs, fixedShapes);
+        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs, fixedShapes, specializeSample);
         var graph = model.Graph;
         var initializers = graph.Initializers;
         var initializerNames = initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
