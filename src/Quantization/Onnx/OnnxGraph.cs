@@ -110,8 +110,7 @@ public sealed class OnnxGraph
         var value = constant?.Attribute.FirstOrDefault(a => a.Name == "value" && a.T is not null);
         if (value is not null)
         {
-            var info = OnnxTensorInfo.FromTensor(value.T);
-            return new OnnxTensorInfo(tensorName, info.ElementType, info.Shape);
+            return OnnxTensorInfo.FromTensor(value.T, tensorName);
         }
 
         return null;

@@ -51,9 +51,10 @@ public sealed class OnnxTensorInfo
         return new OnnxTensorInfo(info.Name, type, shape);
     }
 
-    internal static OnnxTensorInfo FromTensor(TensorProto tensor) =>
+    // A Constant node's tensor usually has no name of its own; callers pass the node output's name.
+    internal static OnnxTensorInfo FromTensor(TensorProto tensor, string? name = null) =>
         new(
-            tensor.Name,
+            name ?? tensor.Name,
             OnnxDataTypes.IsKnown(tensor.DataType) ? OnnxDataTypes.ToElementType(tensor.DataType) : null,
             [.. tensor.Dims.Select(d => d >= 0 ? OnnxDimension.FromInt64(d) : OnnxDimension.Unknown)]);
 

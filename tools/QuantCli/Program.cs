@@ -1,0 +1,3 @@
+using EdgeAI.QuantCli;
+
+return QuantCliApp.Run(args, Console.Out, Console.Error);

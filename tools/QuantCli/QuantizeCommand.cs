@@ -1,0 +1,288 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using EdgeAI.Inference;
+using EdgeAI.Quantization.Calibration;
+using EdgeAI.Quantization.Int8;
+using EdgeAI.Quantization.Onnx;
+
+namespace EdgeAI.QuantCli;
+
+/// <summary><c>quantize static|dynamic MODEL --out OUT ...</c>.</summary>
+internal static class QuantizeCommand
+{
+    /// <summary>Without it ONNX Runtime moves QDQ pairs around and int8 graphs lose most of their speed (measured, see docs/quantization.md).</summary>
+    internal const string QdqPropagation = "QDQPropagationTransformer";
+
+    public static Command Create()
+    {
+        var command = new Command("quantize", "Quantize a model to int8.");
+        command.Subcommands.Add(CreateStatic());
+        command.Subcommands.Add(CreateDynamic());
+        return command;
+    }
+
+    private static Command CreateStatic()
+    {
+        var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
+        var calibration = new Option<string>("--calibration") { Description = "Directory of .npy calibration samples (one file per sample, or one folder per sample with <input>.npy).", Required = true };
+        var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
+        var method = new Option<string>("--method") { Description = "Range calibration: minmax or percentile.", DefaultValueFactory = _ => "minmax" };
+        method.AcceptOnlyFromAmong("minmax", "percentile");
+        var percentile = new Option<double>("--percentile") { Description = "Upper percentile for --method percentile.", DefaultValueFactory = _ => 99.99 };
+        var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul).", AllowMultipleArgumentsPerToken = true };
+        var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
+        var fixInput = FixedInputs.CreateOption();
+        var fixShape = FixedInputs.CreateShapeOption();
+        var specializeSample = FixedInputs.CreateSampleOption();
+        var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
+        var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of .npy inputs for the accuracy budget (default: the calibration set)." };
+
+        var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape, specializeSample, minCosine, accuracyData })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var outPath = parse.GetValue(output)!;
+            CheckOutputPlace(location, outPath);
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
+            var (onnx, prepared) = ModelPreparer.Prepare(specialized);
+            IReadOnlyList<string> preparation = [.. specialization, .. prepared];
+            var options = new StaticQuantizationOptions();
+            var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in parse.GetValue(excludeNodes) ?? [])
+            {
+                if (!nodeNames.Contains(name))
+                {
+                    throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
+                }
+
+                options.ExcludedNodes.Add(name);
+            }
+
+            foreach (var op in parse.GetValue(excludeOps) ?? [])
+            {
+                if (!StaticQuantizationOptions.SupportedOpTypes.Contains(op))
+                {
+                    throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", StaticQuantizationOptions.SupportedOpTypes)}.");
+                }
+
+                options.OpTypes.Remove(op);
+            }
+
+            var calibrationOptions = new CalibrationOptions
+            {
+                Method = parse.GetValue(method) == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax,
+                Percentile = parse.GetValue(percentile),
+            };
+            var inputs = GraphInputNames(onnx);
+            var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
+            StaticQuantizationResult result;
+            AccuracyReport? accuracy = null;
+            if (parse.GetValue(minCosine) is { } budget)
+            {
+                var measure = NpyCalibrationSet.Read(parse.GetValue(accuracyData) ?? parse.GetValue(calibration)!, inputs).ToList();
+                var aware = AccuracyAwareQuantizer.Quantize(onnx, ranges, measure, new AccuracyAwareOptions { MinCosine = budget, Quantization = options });
+                result = aware.Quantization;
+                accuracy = new AccuracyReport(budget, aware.MinCosine, aware.BudgetMet, aware.KeptFp32, [.. aware.Sensitivities.Select(x => new SensitivityReport(x.Label, Output.Finite(x.SqnrDb)))]);
+            }
+            else
+            {
+                result = StaticQuantizer.Quantize(onnx, ranges, options);
+            }
+
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]) with { Accuracy = accuracy };
+            Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateDynamic()
+    {
+        var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
+        var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
+        var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (MatMul, Gemm, LSTM).", AllowMultipleArgumentsPerToken = true };
+        var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay fp32.", DefaultValueFactory = _ => 256 };
+        var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
+        var fixInput = FixedInputs.CreateOption();
+        var fixShape = FixedInputs.CreateShapeOption();
+        var specializeSample = FixedInputs.CreateSampleOption();
+
+        var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
+        command.Arguments.Add(model);
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape, specializeSample })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction(parse =>
+        {
+            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var outPath = parse.GetValue(output)!;
+            CheckOutputPlace(location, outPath);
+            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
+            var (onnx, prepared) = ModelPreparer.Prepare(specialized);
+            IReadOnlyList<string> preparation = [.. specialization, .. prepared];
+            var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };
+            var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var name in parse.GetValue(excludeNodes) ?? [])
+            {
+                if (!nodeNames.Contains(name))
+                {
+                    throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
+                }
+
+                options.ExcludedNodes.Add(name);
+            }
+
+            foreach (var op in parse.GetValue(excludeOps) ?? [])
+            {
+                if (!DynamicQuantizationOptions.SupportedOpTypes.Contains(op))
+                {
+                    throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", DynamicQuantizationOptions.SupportedOpTypes)}.");
+                }
+
+                options.OpTypes.Remove(op);
+            }
+
+            var result = DynamicQuantizer.Quantize(onnx, options);
+            var report = Finish(location, outPath, result.Model, "dynamic", null, 0, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, []);
+            Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    internal static List<string> GraphInputNames(OnnxModel model)
+    {
+        var initializers = model.Graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        return [.. model.Graph.Inputs.Where(i => !initializers.Contains(i.Name)).Select(i => i.Name)];
+    }
+
+    internal static void CheckOutputPlace(ModelLocation location, string outPath)
+    {
+        if (Path.GetFullPath(outPath) == Path.GetFullPath(location.OnnxPath))
+        {
+            throw new CliUsageException($"--out '{outPath}' is the input model; choose another file.");
+        }
+
+        if (location.Directory is { } dir)
+        {
+            var relative = Path.GetRelativePath(Path.GetFullPath(dir), Path.GetFullPath(outPath));
+            if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+            {
+                throw new CliUsageException($"--out '{outPath}' is outside the model directory '{dir}'; the manifest can only name files inside it.");
+            }
+        }
+    }
+
+    internal static QuantizeReport Finish(
+        ModelLocation location, string outPath, OnnxModel quantized, string mode, string? method, int samples, IReadOnlyList<string> preparation,
+        IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers)
+    {
+        if (quantizedNodes.Count == 0)
+        {
+            throw new CliCheckFailedException($"No node of '{location.OnnxPath}' could be quantized: {string.Join(" ", skippedNodes.DefaultIfEmpty("the model has no supported operator."))}");
+        }
+
+        var directory = Path.GetDirectoryName(Path.GetFullPath(outPath));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        quantized.Save(outPath);
+        var bytes = File.ReadAllBytes(outPath);
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        string? manifestPath = null;
+        if (location is { Directory: { } dir, Manifest: { } manifest, Variant: { } source })
+        {
+            var entry = new ModelVariant
+            {
+                Name = variantName,
+                File = Path.GetRelativePath(Path.GetFullPath(dir), Path.GetFullPath(outPath)).Replace('\\', '/'),
+                Sha256 = sha,
+                SizeBytes = bytes.Length,
+                Metrics = new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length },
+                Session = new SessionSettings
+                {
+                    IntraOpThreads = source.Session.IntraOpThreads,
+                    InterOpThreads = source.Session.InterOpThreads,
+                    GraphOptimizationLevel = source.Session.GraphOptimizationLevel,
+                    ExecutionMode = source.Session.ExecutionMode,
+                    DisabledOptimizers = [.. source.Session.DisabledOptimizers.Union(disabledOptimizers, StringComparer.Ordinal)],
+                    ConfigEntries = new Dictionary<string, string>(source.Session.ConfigEntries, StringComparer.Ordinal),
+                },
+            };
+            manifest.Variants = [.. manifest.Variants.Where(v => v.Name != variantName), entry];
+            manifestPath = Path.Combine(dir, ModelManifest.FileName);
+            ModelManifestReader.Write(manifest, manifestPath);
+            ModelManifestReader.Read(manifestPath);
+        }
+
+        var inputBytes = new FileInfo(location.OnnxPath).Length;
+        return new QuantizeReport(
+            mode,
+            Path.GetFullPath(location.OnnxPath),
+            Path.GetFullPath(outPath),
+            inputBytes,
+            bytes.Length,
+            (double)bytes.Length / inputBytes,
+            method,
+            samples,
+            preparation,
+            quantizedNodes,
+            skippedNodes,
+            manifestPath is null ? null : Path.GetFullPath(manifestPath),
+            manifestPath is null ? null : variantName,
+            sha,
+            disabledOptimizers);
+    }
+
+    private static void WriteText(TextWriter w, QuantizeReport r)
+    {
+        w.WriteLine($"{r.Mode} int8: {r.Output}");
+        w.WriteLine($"  {r.InputBytes:N0} -> {r.OutputBytes:N0} bytes ({Output.F(r.SizeRatio, "F3")}x), sha256 {r.Sha256}");
+        if (r.Method is not null)
+        {
+            w.WriteLine($"  calibration: {r.Method}, {r.CalibrationSamples} sample(s)");
+        }
+
+        foreach (var p in r.Preparation)
+        {
+            w.WriteLine($"  prepared: {p}");
+        }
+
+        w.WriteLine($"  quantized {r.QuantizedNodes.Count} node(s): {string.Join(", ", r.QuantizedNodes)}");
+        foreach (var s in r.SkippedNodes)
+        {
+            w.WriteLine($"    kept fp32: {s}");
+        }
+
+        if (r.Accuracy is { } a)
+        {
+            w.WriteLine($"  accuracy budget cosine >= {Output.F(a.Budget)}: {(a.BudgetMet ? "met" : "NOT met")}, worst cosine {Output.F(a.MinCosine, "F5")}; kept fp32: {(a.KeptFp32.Count == 0 ? "none" : string.Join(", ", a.KeptFp32))}");
+            foreach (var x in a.Sensitivities)
+            {
+                w.WriteLine($"    sensitivity {x.Node}: SQNR {(x.SqnrDb is { } d ? Output.F(d, "F1") : "inf")} dB");
+            }
+        }
+
+        if (r.Manifest is not null)
+        {
+            w.WriteLine($"  manifest {r.Manifest}: variant '{r.Variant}' (disabledOptimizers: {string.Join(", ", r.DisabledOptimizers)})");
+        }
+
+        if (r.DisabledOptimizers.Count > 0)
+        {
+            w.WriteLine($"  run it with ONNX Runtime session config optimization.disable_specified_optimizers={string.Join(",", r.DisabledOptimizers)}");
+        }
+    }
+}

@@ -1,0 +1,65 @@
+namespace EdgeAI.QuantCli;
+
+/// <summary>A graph input or output: element type and shape (dimension values or symbolic names, "?" when unknown).</summary>
+internal sealed record TensorReport(string Name, string ElementType, IReadOnlyList<string> Shape);
+
+/// <summary>The report of <c>inspect</c>.</summary>
+internal sealed record InspectReport(
+    string Path,
+    long SizeBytes,
+    long IrVersion,
+    IReadOnlyDictionary<string, long> Opsets,
+    string Producer,
+    IReadOnlyList<TensorReport> Inputs,
+    IReadOnlyList<TensorReport> Outputs,
+    int NodeCount,
+    IReadOnlyDictionary<string, int> OpHistogram,
+    long ParameterCount,
+    int InitializerCount,
+    IReadOnlyList<string> Preparation,
+    IReadOnlyList<string> StaticInt8Nodes,
+    IReadOnlyList<string> StaticInt8Skipped,
+    IReadOnlyList<string> DynamicInt8Nodes);
+
+/// <summary>The report of <c>quantize static</c> and <c>quantize dynamic</c>.</summary>
+internal sealed record QuantizeReport(
+    string Mode,
+    string Input,
+    string Output,
+    long InputBytes,
+    long OutputBytes,
+    double SizeRatio,
+    string? Method,
+    int CalibrationSamples,
+    IReadOnlyList<string> Preparation,
+    IReadOnlyList<string> QuantizedNodes,
+    IReadOnlyList<string> SkippedNodes,
+    string? Manifest,
+    string? Variant,
+    string Sha256,
+    IReadOnlyList<string> DisabledOptimizers,
+    AccuracyReport? Accuracy = null);
+
+/// <summary>Accuracy-aware mode in the <c>quantize static</c> report.</summary>
+internal sealed record AccuracyReport(double Budget, double MinCosine, bool BudgetMet, IReadOnlyList<string> KeptFp32, IReadOnlyList<SensitivityReport> Sensitivities);
+
+/// <summary>One layer's sensitivity: SQNR in dB of its output when quantized alone (null when exact).</summary>
+internal sealed record SensitivityReport(string Node, double? SqnrDb);
+
+/// <summary>Agreement of one output in the <c>compare</c> report.</summary>
+internal sealed record OutputReport(string Name, double MaxAbsDiff, double MinCosine, double MeanCosine, double? SqnrDb, double? Top1Agreement);
+
+/// <summary>The report of <c>compare</c>.</summary>
+internal sealed record CompareReport(
+    string Reference,
+    string Candidate,
+    int Samples,
+    long ReferenceBytes,
+    long CandidateBytes,
+    double SizeRatio,
+    double? ReferenceMicroseconds,
+    double? CandidateMicroseconds,
+    double? LatencyRatio,
+    int IntraOpThreads,
+    IReadOnlyList<OutputReport> Outputs,
+    IReadOnlyList<string> FailedChecks);
