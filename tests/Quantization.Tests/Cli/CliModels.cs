@@ -10,9 +10,10 @@ namespace EdgeAI.Quantization.Tests.Cli;
 internal static class CliModels
 {
     /// <summary>x [N,1,8,8] → Conv(8)+ReLU → Conv(16, stride 2)+ReLU → Flatten → Gemm(32, transB)+ReLU → MatMul(10) → y.</summary>
-    public static OnnxModel Cnn()
+    /// <param name="seed">Seeds the weights; tests that pin numbers pass their own.</param>
+    public static OnnxModel Cnn(int seed = 77)
     {
-        var random = new Random(77);
+        var random = new Random(seed);
         float[] Weights(int count, int fanIn) => [.. Enumerable.Range(0, count).Select(_ => (float)(((random.NextDouble() * 2) - 1) * Math.Sqrt(6.0 / fanIn)))];
         float[] Biases(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() - 0.5) * 0.2))];
 

@@ -174,42 +174,9 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
         Assert.NotNull(result.Model.Graph.FindInitializer("w4"));
     }
 
-    /// <summary>x [N,1,8,8] → Conv(8)+ReLU → Conv(16, stride 2)+ReLU → Flatten → Gemm(32, transB)+ReLU → MatMul(10) → y.</summary>
-    private static OnnxModel Cnn()
-    {
-        var random = new Random(2024);
-        float[] Weights(int count, int fanIn) => [.. Enumerable.Range(0, count).Select(_ => (float)(((random.NextDouble() * 2) - 1) * Math.Sqrt(6.0 / fanIn)))];
-        float[] Biases(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() - 0.5) * 0.2))];
+    private static OnnxModel Cnn() => Cli.CliModels.Cnn(seed: 2024);
 
-        return new OnnxGraphBuilder("cnn")
-            .Opset(17)
-            .AddInput("x", TensorElementType.Float, "N", 1, 8, 8)
-            .AddInitializer("w1", Weights(8 * 9, 9), 8, 1, 3, 3)
-            .AddInitializer("b1", Biases(8), 8)
-            .AddInitializer("w2", Weights(16 * 8 * 9, 72), 16, 8, 3, 3)
-            .AddInitializer("b2", Biases(16), 16)
-            .AddInitializer("w3", Weights(32 * 256, 256), 32, 256)
-            .AddInitializer("b3", Biases(32), 32)
-            .AddInitializer("w4", Weights(32 * 10, 32), 32, 10)
-            .AddNode("Conv", ["x", "w1", "b1"], ["c1"], [OnnxAttribute.Ints("pads", 1, 1, 1, 1), OnnxAttribute.Ints("kernel_shape", 3, 3)], name: "conv1")
-            .AddNode("Relu", ["c1"], ["r1"], name: "relu1")
-            .AddNode("Conv", ["r1", "w2", "b2"], ["c2"], [OnnxAttribute.Ints("pads", 1, 1, 1, 1), OnnxAttribute.Ints("strides", 2, 2)], name: "conv2")
-            .AddNode("Relu", ["c2"], ["r2"], name: "relu2")
-            .AddNode("Flatten", ["r2"], ["flat"], [OnnxAttribute.Int("axis", 1)], name: "flatten")
-            .AddNode("Gemm", ["flat", "w3", "b3"], ["g"], [OnnxAttribute.Int("transB", 1)], name: "fc")
-            .AddNode("Relu", ["g"], ["r3"], name: "relu3")
-            .AddNode("MatMul", ["r3", "w4"], ["y"], name: "head")
-            .AddOutput("y", TensorElementType.Float, "N", 10)
-            .Build();
-    }
-
-    /// <summary>A smooth 8×8 image with noise, in [0, 1].</summary>
-    private static float[] Sample(int seed)
-    {
-        var random = new Random(seed);
-        var (fx, fy, phase) = (random.NextDouble() * 1.5, random.NextDouble() * 1.5, random.NextDouble() * 6);
-        return [.. Enumerable.Range(0, 64).Select(i => (float)Math.Clamp(0.5 + (0.4 * Math.Sin((fx * (i % 8)) + (fy * (i / 8)) + phase)) + ((random.NextDouble() - 0.5) * 0.1), 0, 1))];
-    }
+    private static float[] Sample(int seed) => Cli.CliModels.Image(seed);
 
     private static float[] Run(InferenceSession session, float[] x) => Run(session, x, "y", [1, 1, 8, 8]);
 
