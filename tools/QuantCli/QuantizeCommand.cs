@@ -54,26 +54,7 @@ internal static class QuantizeCommand
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new StaticQuantizationOptions();
-            var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in parse.GetValue(excludeNodes) ?? [])
-            {
-                if (!nodeNames.Contains(name))
-                {
-                    throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
-                }
-
-                options.ExcludedNodes.Add(name);
-            }
-
-            foreach (var op in parse.GetValue(excludeOps) ?? [])
-            {
-                if (!StaticQuantizationOptions.SupportedOpTypes.Contains(op))
-                {
-                    throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", StaticQuantizationOptions.SupportedOpTypes)}.");
-                }
-
-                options.OpTypes.Remove(op);
-            }
+            ApplyExclusions(onnx, parse.GetValue(excludeNodes), parse.GetValue(excludeOps), options.ExcludedNodes, options.OpTypes, StaticQuantizationOptions.SupportedOpTypes);
 
             var calibrationOptions = new CalibrationOptions
             {
@@ -131,26 +112,7 @@ internal static class QuantizeCommand
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };
-            var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var name in parse.GetValue(excludeNodes) ?? [])
-            {
-                if (!nodeNames.Contains(name))
-                {
-                    throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
-                }
-
-                options.ExcludedNodes.Add(name);
-            }
-
-            foreach (var op in parse.GetValue(excludeOps) ?? [])
-            {
-                if (!DynamicQuantizationOptions.SupportedOpTypes.Contains(op))
-                {
-                    throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", DynamicQuantizationOptions.SupportedOpTypes)}.");
-                }
-
-                options.OpTypes.Remove(op);
-            }
+            ApplyExclusions(onnx, parse.GetValue(excludeNodes), parse.GetValue(excludeOps), options.ExcludedNodes, options.OpTypes, DynamicQuantizationOptions.SupportedOpTypes);
 
             var result = DynamicQuantizer.Quantize(onnx, options);
             var report = Finish(location, outPath, result.Model, "dynamic", null, 0, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, []);
@@ -283,6 +245,31 @@ internal static class QuantizeCommand
         if (r.DisabledOptimizers.Count > 0)
         {
             w.WriteLine($"  run it with ONNX Runtime session config optimization.disable_specified_optimizers={string.Join(",", r.DisabledOptimizers)}");
+        }
+    }
+
+    /// <summary>Applies --exclude-nodes and --exclude-ops to a quantizer's options, refusing names the model or quantizer does not have.</summary>
+    private static void ApplyExclusions(OnnxModel onnx, string[]? excludeNodes, string[]? excludeOps, ISet<string> excludedNodes, ISet<string> opTypes, IReadOnlySet<string> supportedOpTypes)
+    {
+        var nodeNames = onnx.Graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in excludeNodes ?? [])
+        {
+            if (!nodeNames.Contains(name))
+            {
+                throw new CliUsageException($"--exclude-nodes: the model has no node named '{name}' (see 'inspect').");
+            }
+
+            excludedNodes.Add(name);
+        }
+
+        foreach (var op in excludeOps ?? [])
+        {
+            if (!supportedOpTypes.Contains(op))
+            {
+                throw new CliUsageException($"--exclude-ops: '{op}' is not a quantized operator; expected one of {string.Join(", ", supportedOpTypes)}.");
+            }
+
+            opTypes.Remove(op);
         }
     }
 }
