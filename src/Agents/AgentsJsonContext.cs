@@ -16,6 +16,7 @@ namespace EdgeAI.Agents;
 [JsonSerializable(typeof(Heartbeat))]
 [JsonSerializable(typeof(Commands.DemoReport))]
 [JsonSerializable(typeof(string))]
+[JsonSerializable(typeof(Inspection.DefectInspection[]))]
 internal sealed partial class AgentsJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -12,6 +12,7 @@ internal static class Cli
         root.Subcommands.Add(SelfTestCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

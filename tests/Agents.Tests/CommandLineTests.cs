@@ -94,7 +94,7 @@ public sealed class CommandLineTests
     [Fact]
     public async Task Every_command_has_help()
     {
-        foreach (var command in new[] { "selftest", "demo", "run" })
+        foreach (var command in new[] { "selftest", "demo", "run", "inspect" })
         {
             var r = await Edgeai.RunAsync(Timeout, command, "--help");
             Assert.Equal(0, r.ExitCode);

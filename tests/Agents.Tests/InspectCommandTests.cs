@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using EdgeAI.TestSupport;
+
+namespace EdgeAI.Agents.Tests;
+
+public sealed class InspectCommandTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TempDirectory _dir = new();
+
+    private static string DefectModel => Path.Combine(RepoPaths.Models, "defect-cnn");
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Score_of_the_sample_png_matches_the_models_reference_output()
+    {
+        var r = await Edgeai.RunAsync(Timeout, "inspect", Path.Combine(DefectModel, "sample", "image.png"), "--models", RepoPaths.Models, "--json", "--overlay", _dir.Path);
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var result = Assert.Single(doc.RootElement.EnumerateArray().ToArray());
+
+        // Independent: softmax of the logits the trainer recorded for this image (sample/fp32.logits.bin).
+        // Decoding the PNG and preprocessing it must reproduce the committed input tensor, so the defect
+        // score agrees to float rounding (1e-4).
+        var logits = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(DefectModel, "sample", "fp32.logits.bin"))).ToArray();
+        var max = logits.Max();
+        var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+        var expectedScore = 1 - (exp[0] / exp.Sum());
+        Assert.Equal(expectedScore, result.GetProperty("defectScore").GetDouble(), 4);
+        Assert.Equal(1.0, result.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 4);
+
+        var box = result.GetProperty("box").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        Assert.Equal(4, box.Length);
+        Assert.True(box[0] >= 0 && box[1] >= 0 && box[2] > 0 && box[3] > 0 && box[0] + box[2] <= 64 && box[1] + box[3] <= 64, string.Join(",", box));
+
+        var overlay = File.ReadAllBytes(Path.Combine(_dir.Path, "image.overlay.png"));
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], overlay[..4]);
+    }
+
+    [Fact]
+    public async Task A_corrupt_image_in_a_folder_is_skipped_and_reported_the_rest_inspected()
+    {
+        File.Copy(Path.Combine(DefectModel, "sample", "image.png"), _dir.File("a-good.png"));
+        await File.WriteAllBytesAsync(_dir.File("b-truncated.png"), File.ReadAllBytes(Path.Combine(DefectModel, "sample", "image.png"))[..100]);
+        await File.WriteAllTextAsync(_dir.File("c-notes.txt"), "not an image, not picked up");
+
+        var r = await Edgeai.RunAsync(Timeout, "inspect", _dir.Path, "--models", RepoPaths.Models, "--json");
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("b-truncated.png", r.Stderr, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        var only = Assert.Single(doc.RootElement.EnumerateArray().ToArray());
+        Assert.EndsWith("a-good.png", only.GetProperty("source").GetString(), StringComparison.Ordinal);
+    }
+}
