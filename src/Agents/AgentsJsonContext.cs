@@ -17,6 +17,7 @@ namespace EdgeAI.Agents;
 [JsonSerializable(typeof(Commands.DemoReport))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Inspection.DefectInspection[]))]
+[JsonSerializable(typeof(Inspection.InspectionMessage))]
 internal sealed partial class AgentsJsonContext : JsonSerializerContext
 {
     /// <summary>

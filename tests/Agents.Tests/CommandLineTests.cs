@@ -45,6 +45,7 @@ public sealed class CommandLineTests
         Assert.Equal("edgeai/demo-site/demo-device/status", topics[0]);
         Assert.Contains("edgeai/demo-site/demo-device/fleet/inventory", topics);
         Assert.Contains("edgeai/demo-site/demo-device/fleet/heartbeat", topics);
+        Assert.Contains("edgeai/demo-site/demo-device/inspection/result", topics);
         var states = messages.Where(m => m.GetProperty("topic").GetString()!.EndsWith("/status", StringComparison.Ordinal))
             .Select(m => m.GetProperty("payload").GetString() ?? "").ToArray();
         Assert.Equal(new[] { "online", "offline" }, states);
@@ -52,7 +53,14 @@ public sealed class CommandLineTests
         // Results carry the SDK's envelope: consecutive seq from 1, one id each.
         var envelopes = messages.Where(m => m.GetProperty("topic").GetString()!.Contains("/fleet/", StringComparison.Ordinal)).Select(m => m.GetProperty("payload")).ToArray();
         Assert.Equal(Enumerable.Range(1, envelopes.Length).Select(i => (long)i), envelopes.Select(e => e.GetProperty("seq").GetInt64()));
-        Assert.Equal(envelopes.Length, envelopes.Select(e => e.GetProperty("messageId").GetString()).Distinct().Count());
+        var inspections = messages.Where(m => m.GetProperty("topic").GetString()!.EndsWith("/inspection/result", StringComparison.Ordinal)).Select(m => m.GetProperty("payload")).ToArray();
+        Assert.Equal(Enumerable.Range(1, inspections.Length).Select(i => (long)i), inspections.Select(e => e.GetProperty("seq").GetInt64()));
+        Assert.Equal(envelopes.Length + inspections.Length, envelopes.Concat(inspections).Select(e => e.GetProperty("messageId").GetString()).Distinct().Count());
+
+        // The demo camera replays held-out pictures named by their true label; the first is a dent the model finds.
+        var first = inspections[0].GetProperty("payload").GetProperty("inspection");
+        Assert.Equal("00-dent.png", first.GetProperty("source").GetString());
+        Assert.InRange(first.GetProperty("defectScore").GetDouble(), 0, 1);
         var inventory = envelopes.First(e => e.GetProperty("kind").GetString() == "inventory").GetProperty("payload");
         Assert.Equal(0, inventory.GetProperty("failed").GetInt32());
         Assert.True(inventory.GetProperty("passed").GetInt32() >= 1);

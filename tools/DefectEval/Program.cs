@@ -8,12 +8,14 @@ using EdgeAI.Inference;
 // Usage:
 //   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--count 3000] [--write-manifest] [--cam-preview DIR]
 //   dotnet run -c Release --project tools/DefectEval -- --verify      (rerun; exit 1 unless the manifest's test metrics reproduce)
+//   dotnet run -c Release --project tools/DefectEval -- --export-demo models/defect-cnn/demo --count 8   (sample pictures for the demo)
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
 var model = "models/defect-cnn";
 var count = 3000;
 var writeManifest = false;
 var verify = false;
 string? preview = null;
+string? exportDemo = null;
 string? camPreview = null;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
@@ -35,6 +37,9 @@ for (var i = 0; i < args.Length; i++)
         case "--preview":
             preview = args[++i];
             break;
+        case "--export-demo":
+            exportDemo = args[++i];
+            break;
         case "--cam-preview":
             camPreview = args[++i];
             break;
@@ -52,6 +57,21 @@ Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerpr
 foreach (var s in Enum.GetValues<SurfaceSplit>())
 {
     Console.WriteLine($"  {s}: {string.Join(' ', dataset.SourcesOf(s).Select(x => x.Name))}");
+}
+
+if (exportDemo is not null)
+{
+    // Held-out (test-split) pictures as PNG files, named by their true label, for the demo's simulated camera.
+    Directory.CreateDirectory(exportDemo);
+    for (var i = 0; i < count; i++)
+    {
+        var sample = dataset.Generate(split, i);
+        var file = Path.Combine(exportDemo, $"{i:00}-{sample.Label.ToString().ToLowerInvariant()}.png");
+        File.WriteAllBytes(file, PngWriter.EncodeRgb(sample.Rgb, 64, 64));
+        Console.WriteLine($"wrote {file}");
+    }
+
+    return 0;
 }
 
 if (preview is not null)

@@ -1,4 +1,5 @@
 using EdgeAI.Agents.Fleet;
+using EdgeAI.Agents.Inspection;
 using EdgeAI.Agents.Publishing;
 using EdgeAI.Messaging;
 using Microsoft.Extensions.Configuration;
@@ -39,6 +40,7 @@ internal static class DeviceHost
         builder.Services.Configure<DeviceOptions>(builder.Configuration.GetSection(DeviceOptions.Section));
         builder.Services.Configure<MqttPublisherOptions>(builder.Configuration.GetSection(MqttSection));
         builder.Services.Configure<FleetOptions>(builder.Configuration.GetSection(FleetOptions.Section));
+        builder.Services.Configure<InspectionOptions>(builder.Configuration.GetSection(InspectionOptions.Section));
 
         // The publisher's site, device and outbox come from the Device section unless Mqtt sets them.
         builder.Services.AddSingleton<IPostConfigureOptions<MqttPublisherOptions>, PublisherDefaults>();
@@ -48,6 +50,8 @@ internal static class DeviceHost
         builder.Services.AddOptions<DeviceOptions>().ValidateOnStart();
         builder.Services.AddOptions<MqttPublisherOptions>().ValidateOnStart();
         builder.Services.AddOptions<FleetOptions>().ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<InspectionOptions>, OptionsValidators>();
+        builder.Services.AddOptions<InspectionOptions>().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(sp => new MqttPublisher(
@@ -58,6 +62,7 @@ internal static class DeviceHost
         // Registered first: started before the agents, stopped after them.
         builder.Services.AddHostedService<PublisherService>();
         builder.Services.AddHostedService<FleetAgent>();
+        builder.Services.AddHostedService<InspectionAgent>();
         return builder.Build();
     }
 
