@@ -63,7 +63,7 @@ internal static class QuantizeCommand
             };
             var inputs = GraphInputNames(onnx);
             var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
-            StaticQuantizationResult result;
+            QuantizationResult result;
             AccuracyReport? accuracy = null;
             if (parse.GetValue(minCosine) is { } budget)
             {

@@ -20,6 +20,7 @@ internal sealed class DefectInspector : IDisposable
     private readonly int _camHeight;
     private readonly int _camWidth;
     private readonly int _okIndex;
+    private readonly float[] _probabilities;
 
     public DefectInspector(EdgeModel model)
     {
@@ -28,6 +29,7 @@ internal sealed class DefectInspector : IDisposable
         var manifestPath = Path.Combine(model.Directory, ModelManifest.FileName);
         _labels = manifest.Labels;
         _okIndex = Array.IndexOf(_labels, "ok");
+        _probabilities = new float[_labels.Length];
         if (_okIndex < 0 || _labels.Length < 2)
         {
             throw new ModelFormatException($"Model manifest '{manifestPath}': labels must include 'ok' and at least one defect class for inspection.", manifestPath);
@@ -61,8 +63,8 @@ internal sealed class DefectInspector : IDisposable
         _runner.Run();
         var latency = sw.Elapsed.TotalMilliseconds;
 
-        var logits = _runner.Output<float>("logits");
-        var probabilities = Softmax(logits);
+        var probabilities = _probabilities;
+        System.Numerics.Tensors.TensorPrimitives.SoftMax(_runner.Output<float>("logits"), probabilities);
         var best = 0;
         var bestDefect = _okIndex == 0 ? 1 : 0;
         for (var k = 0; k < probabilities.Length; k++)
@@ -85,36 +87,12 @@ internal sealed class DefectInspector : IDisposable
             score > _threshold,
             _labels[bestDefect],
             box,
-            _labels.Select((l, i) => (l, Math.Round(probabilities[i], 6))).ToDictionary(p => p.l, p => p.Item2),
+            _labels.Select((l, i) => (l, Math.Round((double)probabilities[i], 6))).ToDictionary(p => p.l, p => p.Item2),
             _model.Variant.Name,
             Math.Round(latency, 3));
     }
 
     public void Dispose() => _runner.Dispose();
-
-    private static double[] Softmax(ReadOnlySpan<float> logits)
-    {
-        var max = double.NegativeInfinity;
-        foreach (var v in logits)
-        {
-            max = Math.Max(max, v);
-        }
-
-        var p = new double[logits.Length];
-        var sum = 0.0;
-        for (var i = 0; i < p.Length; i++)
-        {
-            p[i] = Math.Exp(logits[i] - max);
-            sum += p[i];
-        }
-
-        for (var i = 0; i < p.Length; i++)
-        {
-            p[i] /= sum;
-        }
-
-        return p;
-    }
 
     // The map's cells at or above half its peak, as a box in source pixels. Cell (i, j) covers rows
     // [i, i+1) * H / h of the source (the model sees the whole image resized to its input).

@@ -84,7 +84,7 @@ public static class AccuracyAwareQuantizer
         return new AccuracyAwareResult(current, sensitivities, kept, cosine, cosine >= options.MinCosine);
     }
 
-    private static double Cosine(byte[] fp32, StaticQuantizationResult candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples) =>
+    private static double Cosine(byte[] fp32, QuantizationResult candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples) =>
         ModelComparer.Compare(fp32, candidate.Model.ToSelfContainedBytes(), samples, new ModelComparisonOptions { TimingRepeats = 0 }).MinCosine;
 
     private static StaticQuantizationOptions Copy(StaticQuantizationOptions source)

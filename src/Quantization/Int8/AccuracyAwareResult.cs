@@ -3,7 +3,7 @@ namespace EdgeAI.Quantization.Int8;
 /// <summary>The result of <see cref="AccuracyAwareQuantizer.Quantize"/>.</summary>
 public sealed class AccuracyAwareResult
 {
-    internal AccuracyAwareResult(StaticQuantizationResult quantization, IReadOnlyList<LayerSensitivity> sensitivities, IReadOnlyList<string> keptFp32, double minCosine, bool budgetMet)
+    internal AccuracyAwareResult(QuantizationResult quantization, IReadOnlyList<LayerSensitivity> sensitivities, IReadOnlyList<string> keptFp32, double minCosine, bool budgetMet)
     {
         Quantization = quantization;
         Sensitivities = sensitivities;
@@ -13,7 +13,7 @@ public sealed class AccuracyAwareResult
     }
 
     /// <summary>The final quantized model and its node lists.</summary>
-    public StaticQuantizationResult Quantization { get; }
+    public QuantizationResult Quantization { get; }
 
     /// <summary>Every quantizable node, most sensitive first.</summary>
     public IReadOnlyList<LayerSensitivity> Sensitivities { get; }

@@ -20,7 +20,7 @@ public static class DynamicQuantizer
     /// <param name="options">Which operators and nodes; defaults when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
     /// <exception cref="OnnxFormatException">The model is not valid, or a weight cannot be read.</exception>
-    public static DynamicQuantizationResult Quantize(OnnxModel model, DynamicQuantizationOptions? options = null)
+    public static QuantizationResult Quantize(OnnxModel model, DynamicQuantizationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         options ??= new DynamicQuantizationOptions();

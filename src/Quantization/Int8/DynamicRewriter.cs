@@ -33,7 +33,7 @@ internal sealed class DynamicRewriter
         _names.UnionWith(_graph.Initializers.Select(t => t.Name));
     }
 
-    public DynamicQuantizationResult Run()
+    public QuantizationResult Run()
     {
         foreach (var node in _graph.GetTopologicalOrder())
         {
@@ -73,7 +73,7 @@ internal sealed class DynamicRewriter
 
         _graph.SortTopologically();
         _model.Validate();
-        return new DynamicQuantizationResult(_model, _quantized, _skipped);
+        return new QuantizationResult(_model, _quantized, _skipped);
     }
 
     /// <summary>MatMul or Gemm with a constant 2-D weight → DynamicQuantizeMatMul; returns why not, or null when done.</summary>

@@ -37,7 +37,7 @@ internal sealed class QdqRewriter
         _names.UnionWith(_graph.Initializers.Select(t => t.Name));
     }
 
-    public StaticQuantizationResult Run()
+    public QuantizationResult Run()
     {
         foreach (var node in _graph.GetTopologicalOrder())
         {
@@ -66,7 +66,7 @@ internal sealed class QdqRewriter
         RemoveUnusedInitializers();
         _graph.SortTopologically();
         _model.Validate();
-        return new StaticQuantizationResult(_model, _quantized, _skipped);
+        return new QuantizationResult(_model, _quantized, _skipped);
     }
 
     /// <summary>Everything a rewrite needs, gathered before anything is changed.</summary>

@@ -18,7 +18,7 @@ public static class StaticQuantizer
     /// <param name="options">Which operators and nodes; defaults when <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The options are invalid, or the model imports an opset below 13.</exception>
     /// <exception cref="OnnxFormatException">The model is not valid, or a weight cannot be read.</exception>
-    public static StaticQuantizationResult Quantize(OnnxModel model, CalibrationResult calibration, StaticQuantizationOptions? options = null)
+    public static QuantizationResult Quantize(OnnxModel model, CalibrationResult calibration, StaticQuantizationOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(calibration);
