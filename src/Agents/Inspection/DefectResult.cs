@@ -1,3 +1,6 @@
+using EdgeAI.Inference;
+using EdgeAI.Vision;
+
 namespace EdgeAI.Agents.Inspection;
 
 /// <summary>Published on <c>…/inspection/defect</c>, one per defect region of a defective frame (<c>Inspection:Publish = defect</c>).</summary>
@@ -39,4 +42,14 @@ internal sealed record DefectResult(
     string Variant,
     InspectionLatency LatencyMs,
     long DroppedFrames,
-    long CorruptFrames);
+    long CorruptFrames)
+{
+    /// <summary>The message for region <paramref name="index"/> of <paramref name="frame"/>'s verdict.</summary>
+    public static DefectResult From(Frame frame, string source, DefectInspection inspection, int index, EdgeModel model, InspectionLatency latency, long droppedFrames, long corruptFrames)
+    {
+        var region = inspection.Regions[index];
+        return new(frame.SequenceNumber, frame.Timestamp.UtcDateTime, source, index, inspection.Regions.Length, region.Class, region.Score, region.Peak, region.Box,
+            frame.Width, frame.Height, inspection.DefectScore, inspection.Threshold, model.Manifest.Name, model.Manifest.Version,
+            model.Variant.Name, latency, droppedFrames, corruptFrames);
+    }
+}

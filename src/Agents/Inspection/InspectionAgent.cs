@@ -144,20 +144,13 @@ internal sealed partial class InspectionAgent : BackgroundService
         var corrupt = session.Camera.CorruptFrames;
         if (_options.Publish == InspectionPublishMode.Frame)
         {
-            Publish("result", new InspectionResult(
-                frame.SequenceNumber, frame.Timestamp.UtcDateTime, source, frame.Width, frame.Height, inspection.Label, inspection.DefectScore,
-                inspection.Threshold, inspection.Defective, inspection.DefectType, inspection.Box, inspection.Regions, inspection.Probabilities,
-                model.Manifest.Name, model.Manifest.Version, model.Variant.Name, latency, dropped, corrupt), AgentsJsonContext.Output.InspectionResult);
+            Publish("result", InspectionResult.From(frame, source, inspection, model, latency, dropped, corrupt), AgentsJsonContext.Output.InspectionResult);
             return;
         }
 
         for (var i = 0; i < inspection.Regions.Length; i++)
         {
-            var region = inspection.Regions[i];
-            Publish("defect", new DefectResult(
-                frame.SequenceNumber, frame.Timestamp.UtcDateTime, source, i, inspection.Regions.Length, region.Class, region.Score, region.Peak, region.Box,
-                frame.Width, frame.Height, inspection.DefectScore, inspection.Threshold, model.Manifest.Name, model.Manifest.Version,
-                model.Variant.Name, latency, dropped, corrupt), AgentsJsonContext.Output.DefectResult);
+            Publish("defect", DefectResult.From(frame, source, inspection, i, model, latency, dropped, corrupt), AgentsJsonContext.Output.DefectResult);
         }
     }
 

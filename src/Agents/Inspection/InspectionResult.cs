@@ -1,3 +1,6 @@
+using EdgeAI.Inference;
+using EdgeAI.Vision;
+
 namespace EdgeAI.Agents.Inspection;
 
 /// <summary>Published on <c>…/inspection/result</c> for every inspected frame (<c>Inspection:Publish = frame</c>).</summary>
@@ -39,4 +42,11 @@ internal sealed record InspectionResult(
     string Variant,
     InspectionLatency LatencyMs,
     long DroppedFrames,
-    long CorruptFrames);
+    long CorruptFrames)
+{
+    /// <summary>The message for <paramref name="frame"/>'s verdict.</summary>
+    public static InspectionResult From(Frame frame, string source, DefectInspection inspection, EdgeModel model, InspectionLatency latency, long droppedFrames, long corruptFrames) =>
+        new(frame.SequenceNumber, frame.Timestamp.UtcDateTime, source, frame.Width, frame.Height, inspection.Label, inspection.DefectScore,
+            inspection.Threshold, inspection.Defective, inspection.DefectType, inspection.Box, inspection.Regions, inspection.Probabilities,
+            model.Manifest.Name, model.Manifest.Version, model.Variant.Name, latency, droppedFrames, corruptFrames);
+}
