@@ -207,6 +207,15 @@ public sealed class InspectionAgentTests : IAsyncLifetime
         Assert.Contains("Inspection:Source:Url 'camera.local/stream' is not an absolute http or https URL", r.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_unknown_publish_mode_stops_start_up_with_exit_code_2_naming_the_key_and_the_value()
+    {
+        var r = await Edgeai.RunAsync(Timeout, "run", "--config", WriteConfig("""{ "Publish": "region" }"""));
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("'region' at 'Inspection:Publish'", r.Stderr, StringComparison.Ordinal);
+    }
+
     private static void Drop(string folder, string picture)
     {
         // Written under another name and renamed into place, as a camera writing to a share should.
