@@ -42,6 +42,23 @@ public sealed class InspectionOptionsValidatorTests : IDisposable
         Assert.Equal((ImageSaveMode.Defects, 7), (options.SaveImages.Mode, options.SaveImages.MaxFiles));
     }
 
+    [Fact]
+    public void A_v4l2_camera_maps_to_ffmpeg_reading_the_device_as_mjpeg_at_its_size_and_rate()
+    {
+        var options = Bind(
+            ("Inspection:Source:Kind", "v4l2"),
+            ("Inspection:Source:Device", "/dev/null"),
+            ("Inspection:Source:Width", "1280"),
+            ("Inspection:Source:Height", "720"),
+            ("Inspection:Source:FramesPerSecond", "15"),
+            ("Inspection:Source:FfmpegPath", "/opt/ffmpeg/bin/ffmpeg"));
+        var ffmpeg = options.Source.ToFfmpeg();
+
+        Assert.Equal(["-f", "v4l2", "-input_format", "mjpeg", "-video_size", "1280x720", "-framerate", "15", "-i", "/dev/null"], ffmpeg.InputArguments);
+        Assert.True(ffmpeg.CopyMjpeg);
+        Assert.Equal("/opt/ffmpeg/bin/ffmpeg", ffmpeg.FfmpegPath);
+    }
+
     [Theory]
     [InlineData("Inspection:Source:Kind=folder", "Inspection:Source:Path is empty")]
     [InlineData("Inspection:Source:Kind=folder;Inspection:Source:Path=/nonexistent/camera", "Inspection:Source:Path '/nonexistent/camera' does not exist")]
