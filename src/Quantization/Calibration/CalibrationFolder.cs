@@ -171,7 +171,7 @@ public sealed class CalibrationFolder : IEnumerable<IReadOnlyDictionary<string, 
         if (read == 0)
         {
             throw new CalibrationDataException(
-                $"Calibration directory '{Directory}' has no usable {Describe(Format)}: all {_skipped.Count} were skipped ({string.Join("; ", _skipped.Select(s => s.Reason))}).",
+                $"Calibration directory '{Directory}' has no usable {Describe(Format)}: all {_skipped.Count} were skipped ({string.Join("; ", _skipped.Select(s => s.Reason.TrimEnd('.')))}).",
                 Directory);
         }
     }
