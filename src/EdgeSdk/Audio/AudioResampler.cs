@@ -127,13 +127,19 @@ public sealed class AudioResampler
     }
 
     /// <summary>Ends the signal: the samples after it count as zero, and the remaining outputs (up to <see cref="OutputLength"/> of all input) are written.</summary>
-    /// <param name="output">Room for the remaining outputs (at most ⌈Z/f·L/M⌉ + 2).</param>
+    /// <param name="output">Room for the remaining outputs (at most about (Z/f + 1)·L/M).</param>
     /// <returns>The number of samples written. The resampler is then <see cref="Reset"/>.</returns>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is shorter than the outputs still due.</exception>
     public int Flush(Span<float> output)
     {
+        var total = OutputLength(_inputTotal);
+        if (output.Length < total - _nextOutput)
+        {
+            throw new ArgumentException($"Output holds {output.Length} samples; {total - _nextOutput} are still due.", nameof(output));
+        }
+
         Span<float> zeros = stackalloc float[64];
         zeros.Clear();
-        var total = OutputLength(_inputTotal);
         var written = 0;
         for (var padded = 0; padded < TapsPerPhase && _nextOutput < total; padded += zeros.Length)
         {

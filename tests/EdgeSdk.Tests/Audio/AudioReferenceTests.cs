@@ -119,6 +119,19 @@ public sealed class AudioReferenceTests : IDisposable
     }
 
     [Fact]
+    public void Resampler_refuses_bad_rates_and_short_buffers()
+    {
+        Assert.Contains("reduces to 16000/44101; at most 4096 phases", Assert.Throws<ArgumentOutOfRangeException>(() => new AudioResampler(44101, 16000)).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AudioResampler(0, 16000));
+        var resampler = new AudioResampler(8000, 16000);
+        Assert.Throws<ArgumentException>(() => resampler.Process(new float[100], new float[150]));
+        Assert.Equal(0, resampler.Process(new float[10], new float[resampler.MaxOutputLength(10)]));
+        Assert.Contains("20 are still due", Assert.Throws<ArgumentException>(() => resampler.Flush(new float[5])).Message, StringComparison.Ordinal);
+        Assert.Equal(20, resampler.Flush(new float[20]));
+        Assert.Equal([1f, 2f], AudioResampler.Resample([1f, 2f], 16000, 16000));
+    }
+
+    [Fact]
     public void Silence_gives_the_log_floor_and_short_input_no_frame()
     {
         var extractor = new LogMelExtractor(new LogMelOptions { LogFloor = 1e-6f });
