@@ -52,7 +52,7 @@ internal static class QuantCliApp
     private static int? Classify(Exception ex) => ex switch
     {
         CliCheckFailedException => ExitCodes.Failed,
-        CliUsageException or FileNotFoundException or DirectoryNotFoundException or OnnxFormatException or NpyFormatException
+        CliUsageException or FileNotFoundException or DirectoryNotFoundException or OnnxFormatException or NpyFormatException or CalibrationDataException
             or EdgeModelException or ArgumentException or UnauthorizedAccessException => ExitCodes.BadInput,
         OperationCanceledException => null,
         _ => ExitCodes.Failed,
