@@ -1,0 +1,91 @@
+using EdgeAI.DefectData;
+using EdgeAI.Inference;
+using EdgeAI.Quantization.Calibration;
+using EdgeAI.Quantization.Evaluation;
+using EdgeAI.Quantization.Int8;
+using EdgeAI.Quantization.Onnx;
+using EdgeAI.Quantization.Pruning;
+using EdgeAI.TestSupport;
+using Xunit.Abstractions;
+
+namespace EdgeAI.Quantization.Tests.Pruning;
+
+/// <summary>
+/// The committed defect CNN (depthwise-separable, CAM head): pruned within a top-1 budget on generated test-split
+/// pictures (surfaces the model never saw), then static int8 through the existing quantizer. The model is being
+/// retrained, so nothing here pins its numbers: the test checks the pipeline's guarantees and prints the figures.
+/// </summary>
+public sealed class DefectCnnPruningTests(ITestOutputHelper output)
+{
+    private const double Top1Budget = 0.95;
+
+    // A held-out set the search never saw must not fall far below the budget it was tuned to.
+    private const double HeldOutTop1Floor = 0.8;
+
+    private static string ModelDirectory => Path.Combine(RepoPaths.Models, "defect-cnn");
+
+    [Fact]
+    public void PrunesWithinTheBudgetThenQuantizesToInt8()
+    {
+        var manifest = ModelManifestReader.Read(Path.Combine(ModelDirectory, ModelManifest.FileName));
+        var fp32 = OnnxModel.Load(Path.Combine(ModelDirectory, manifest.FindVariant("fp32")!.File));
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var search = Samples(dataset, manifest, SurfaceSplit.Test, 0, 64);
+        var heldOut = Samples(dataset, manifest, SurfaceSplit.Test, 10_000, 64);
+        var calibration = Samples(dataset, manifest, SurfaceSplit.Validation, 0, 32);
+        var (prepared, _) = ModelPreparer.Prepare(fp32);
+        var options = new AccuracyAwarePruningOptions { MinTop1 = Top1Budget, Pruning = new PruningOptions { ChannelMultiple = 8 } };
+        options.BudgetOutputs.Add("logits");
+        options.Comparison.TimingRepeats = 5;
+
+        var result = AccuracyAwarePruner.Prune(prepared, search, options);
+
+        Assert.True(result.BudgetMet);
+        Assert.Contains(result.Pruning.Refused, r => r.Refusal!.Contains("graph output", StringComparison.Ordinal));
+        Assert.True(result.Pruning.After.Parameters < result.Pruning.Before.Parameters, "the budget leaves room to prune something");
+        Assert.All(result.Pruning.Layers, l => Assert.True(l.ChannelsAfter % 8 == 0 || l.ChannelsAfter == l.ChannelsBefore, $"{l.Name} keeps {l.ChannelsAfter}"));
+        var fp32Bytes = fp32.ToSelfContainedBytes();
+        var pruned = result.Pruning.Model.ToSelfContainedBytes();
+        var prunedOnHeldOut = Compare(fp32Bytes, pruned, heldOut, 10);
+        Assert.True(Top1(prunedOnHeldOut) >= HeldOutTop1Floor, $"held-out top-1 {Top1(prunedOnHeldOut)}");
+        Assert.Equal(manifest.Outputs.Select(o => o.Name).Order(), prunedOnHeldOut.Outputs.Select(o => o.Name).Order());
+
+        var ranges = Calibrator.Calibrate(result.Pruning.Model, calibration, new CalibrationOptions());
+        var int8 = StaticQuantizer.Quantize(result.Pruning.Model, ranges).Model.ToSelfContainedBytes();
+        var int8OnHeldOut = Compare(fp32Bytes, int8, heldOut, 10);
+        Assert.True(int8.Length < pruned.Length, "int8 is smaller than the pruned fp32 model");
+        Assert.True(Top1(int8OnHeldOut) >= HeldOutTop1Floor - 0.05, $"pruned-int8 held-out top-1 {Top1(int8OnHeldOut)}");
+
+        output.WriteLine($"layers: {string.Join("; ", result.Pruning.Layers.Select(l => $"{l.Name} {l.ChannelsAfter}/{l.ChannelsBefore}"))}");
+        output.WriteLine($"parameters {result.Pruning.Before.Parameters} -> {result.Pruning.After.Parameters}, MACs {result.Pruning.Before.Macs} -> {result.Pruning.After.Macs}, {result.Evaluations} evaluations");
+        output.WriteLine($"search set: top-1 {Top1(result.Comparison):F4}, latency ratio {result.Comparison.LatencyRatio:F3}");
+        Report("pruned", prunedOnHeldOut);
+        Report("pruned-int8", int8OnHeldOut);
+    }
+
+    private static ModelComparison Compare(byte[] reference, byte[] candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples, int repeats) =>
+        ModelComparer.Compare(reference, candidate, samples, new ModelComparisonOptions { TimingRepeats = repeats });
+
+    private static double Top1(ModelComparison comparison) => comparison.Outputs.Single(o => o.Name == "logits").Top1Agreement!.Value;
+
+    private static List<IReadOnlyDictionary<string, NpyArray>> Samples(DefectDataset dataset, ModelManifest manifest, SurfaceSplit split, int first, int count)
+    {
+        var mean = manifest.Preprocessing!.Mean!;
+        var std = manifest.Preprocessing.Std!;
+        var samples = new List<IReadOnlyDictionary<string, NpyArray>>(count);
+        for (var i = first; i < first + count; i++)
+        {
+            var picture = dataset.Generate(split, i);
+            var chw = new float[3 * picture.Size * picture.Size];
+            picture.WriteChw(chw, mean, std);
+            samples.Add(new Dictionary<string, NpyArray> { ["image"] = NpyArray.FromSingles(chw, 1, 3, picture.Size, picture.Size) });
+        }
+
+        return samples;
+    }
+
+    private void Report(string name, ModelComparison c) =>
+        output.WriteLine($"{name} vs fp32 on {c.SampleCount} held-out: {c.ReferenceBytes} -> {c.CandidateBytes} bytes ({c.SizeRatio:F3}x), " +
+            $"latency {c.ReferenceMicroseconds:F1} -> {c.CandidateMicroseconds:F1} us ({c.LatencyRatio:F3}x), top-1 {Top1(c):F4}, " +
+            $"worst cosine logits {c.Outputs.Single(o => o.Name == "logits").MinCosine:F4}, cam {c.Outputs.Single(o => o.Name == "cam").MinCosine:F4}");
+}
