@@ -35,13 +35,19 @@ public sealed class ModelCost
     public static ModelCost Measure(OnnxModel model, IReadOnlyDictionary<string, NpyArray>? sample = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        sample ??= ZeroSample(model.Graph);
+        return new ModelCost(CountParameters(model), sample is null ? null : MacsPerNode(model, sample));
+    }
+
+    /// <summary>Elements of every initializer and Constant tensor of the main graph (no ONNX Runtime run).</summary>
+    public static long CountParameters(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
         var graph = model.Graph;
-        var parameters = graph.Initializers.Sum(t => t.ElementCount) + graph.Nodes
+        return graph.Initializers.Sum(t => t.ElementCount) + graph.Nodes
             .Where(n => n.OpType == "Constant" && n.Domain.Length == 0)
             .Select(n => n.FindAttribute("value"))
             .Sum(a => a is { Kind: OnnxAttributeKind.Tensor } ? a.GetTensor().ElementCount : 0);
-        sample ??= ZeroSample(graph);
-        return new ModelCost(parameters, sample is null ? null : MacsPerNode(model, sample));
     }
 
     /// <summary>Parameters of the given nodes' constant inputs (weights and biases), counted once each.</summary>
