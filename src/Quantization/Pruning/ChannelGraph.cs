@@ -122,13 +122,16 @@ internal sealed class ChannelGraph
         foreach (var edit in _edits)
         {
             var indices = RemovedIndices(edit.Channels, edit.Block, removedByRoot);
+            if (indices.Count == 0)
+            {
+                continue;
+            }
+
             if (edit.GroupNode is { } node)
             {
-                var total = edit.Channels.Sum(s => s.Count) - indices.Count;
-                var attribute = node.Attribute.First(a => a.Name == "group");
-                attribute.I = total;
+                new OnnxNode(node, _graph).SetAttribute(OnnxAttribute.Int("group", edit.Channels.Sum(s => s.Count) - indices.Count));
             }
-            else if (indices.Count > 0)
+            else
             {
                 Slice(edit.Initializer!, edit.Axis, indices);
             }
