@@ -63,7 +63,7 @@ internal sealed class ChannelGraph
         var analysis = new ChannelGraph(graph);
         foreach (var node in graph.GetTopologicalOrder())
         {
-            analysis.Visit(node.Proto, excluded.Contains(node.Name));
+            analysis.Visit(node.Proto, excluded.Contains(Key(node.Proto)));
         }
 
         foreach (var output in graph.Proto.Output.Where(o => analysis._tensors.ContainsKey(o.Name)))
@@ -74,6 +74,9 @@ internal sealed class ChannelGraph
         analysis.Layers = [.. analysis.Roots().Select(analysis.Describe)];
         return analysis;
     }
+
+    /// <summary>How pruning names a node: its name, or for an unnamed node its first output's (unique) name.</summary>
+    public static string Key(NodeProto node) => node.Name.Length > 0 ? node.Name : node.Output.FirstOrDefault() ?? node.OpType;
 
     /// <summary>The layer a Conv name belongs to (as a source), or <see langword="null"/>.</summary>
     public PrunableLayer? FindLayer(string convName) =>
@@ -530,8 +533,8 @@ internal sealed class ChannelGraph
     private IEnumerable<int> Roots() => Enumerable.Range(0, _parent.Count).Where(g => Find(g) == g);
 
     private PrunableLayer Describe(int root) => new(
-        _owner[root].Name,
-        [.. Enumerable.Range(0, _owner.Count).Where(g => Find(g) == root).Select(g => _owner[g].Name)],
+        Key(_owner[root]),
+        [.. Enumerable.Range(0, _owner.Count).Where(g => Find(g) == root).Select(g => Key(_owner[g]))],
         _count[root],
         _refusal[root],
         root);

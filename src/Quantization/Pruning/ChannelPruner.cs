@@ -86,7 +86,7 @@ public static class ChannelPruner
     internal static ChannelGraph Analyze(OnnxGraph graph, IEnumerable<string> excludedNodes)
     {
         var excluded = excludedNodes.ToHashSet(StringComparer.Ordinal);
-        var names = graph.Nodes.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var names = graph.Nodes.Select(n => ChannelGraph.Key(n.Proto)).ToHashSet(StringComparer.Ordinal);
         foreach (var name in excluded.Where(n => !names.Contains(n)))
         {
             throw new ArgumentException($"Excluded node '{name}' is not a node of graph '{graph.Name}'; expected a node name (see 'edgeai-quant inspect').", nameof(excludedNodes));

@@ -19,7 +19,10 @@ public sealed class ModelCost
     /// <summary>Elements of every initializer and Constant tensor (the count <c>edgeai-quant inspect</c> reports).</summary>
     public long Parameters { get; }
 
-    /// <summary>Multiply-accumulates per sample by node name, or <see langword="null"/> when shapes could not be learned.</summary>
+    /// <summary>
+    /// Multiply-accumulates per sample by node name (an unnamed node by its first output's name), or
+    /// <see langword="null"/> when shapes could not be learned.
+    /// </summary>
     public IReadOnlyDictionary<string, long>? MacsByNode { get; }
 
     /// <summary>Total multiply-accumulates per sample, or <see langword="null"/> when shapes could not be learned.</summary>
@@ -54,7 +57,7 @@ public sealed class ModelCost
     internal static long NodeParameters(OnnxGraph graph, IEnumerable<string> nodeNames)
     {
         var names = nodeNames.ToHashSet(StringComparer.Ordinal);
-        return graph.Nodes.Where(n => names.Contains(n.Name)).SelectMany(n => n.Inputs.Skip(1)).Distinct(StringComparer.Ordinal)
+        return graph.Nodes.Where(n => names.Contains(ChannelGraph.Key(n.Proto))).SelectMany(n => n.Inputs.Skip(1)).Distinct(StringComparer.Ordinal)
             .Select(graph.FindInitializer).Sum(t => t?.ElementCount ?? 0);
     }
 
@@ -95,7 +98,7 @@ public sealed class ModelCost
             };
             if (perOutput is { } k)
             {
-                result[node.Name.Length > 0 ? node.Name : node.Label] = outputElements * k / batch;
+                result[ChannelGraph.Key(node.Proto)] = outputElements * k / batch;
             }
         }
 

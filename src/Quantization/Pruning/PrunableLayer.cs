@@ -17,10 +17,13 @@ public sealed class PrunableLayer
         Root = root;
     }
 
-    /// <summary>The layer's name: the name of its first Conv (use it, or any name in <see cref="Convs"/>, in per-layer ratios).</summary>
+    /// <summary>
+    /// The layer's name: the name of its first Conv, or that Conv's output tensor name when the node is unnamed (use it,
+    /// or any name in <see cref="Convs"/>, in per-layer ratios).
+    /// </summary>
     public string Name { get; }
 
-    /// <summary>The Convs whose output channels make up the layer, in graph order.</summary>
+    /// <summary>The Convs whose output channels make up the layer, in graph order (named as <see cref="Name"/> is).</summary>
     public IReadOnlyList<string> Convs { get; }
 
     /// <summary>Output channels before pruning.</summary>

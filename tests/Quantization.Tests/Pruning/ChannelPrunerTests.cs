@@ -243,6 +243,23 @@ public sealed class ChannelPrunerTests
     }
 
     [Fact]
+    public void UnnamedConvsAreNamedByTheirOutputTensor()
+    {
+        var model = PruningModels.Residual().Build();
+        foreach (var node in model.Graph.Nodes)
+        {
+            node.Name = "";
+        }
+
+        var result = ChannelPruner.Prune(model, new PruningOptions { Ratio = 0.5 });
+
+        Assert.Equal(["ca", "cc"], result.Layers.Select(l => l.Name));
+        Assert.Equal(["ca", "cb"], result.Layers[0].Convs);
+        Assert.All(result.Layers, l => Assert.Equal(l.ChannelsBefore / 2, l.ChannelsAfter));
+        Assert.Equal(8 * 8 * 4 * 27, result.Layers[0].MacsAfter - (8 * 8 * 4 * 36));
+    }
+
+    [Fact]
     public void AnInvalidModelIsRefused()
     {
         var model = PruningModels.Plain().Build();
