@@ -72,6 +72,46 @@ public sealed class DefectCnnPruningTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void PrunedWeightsMatchNumpyDeletingTheReportedChannelsAndPassTheOnnxChecker()
+    {
+        // Independent reference: the onnx package's checker (full shape inference) and numpy slicing of the original
+        // weights along the removed channels, following the chain (depthwise Convs carry their input's channels).
+        const string Reference = "import sys, json, numpy as np, onnx\n"
+            + "from onnx import numpy_helper\n"
+            + "orig, pruned, removed = onnx.load(sys.argv[1]), onnx.load(sys.argv[2]), json.loads(sys.argv[3])\n"
+            + "onnx.checker.check_model(pruned, full_check=True)\n"
+            + "W = {t.name: numpy_helper.to_array(t) for t in orig.graph.initializer}\n"
+            + "P = {t.name: numpy_helper.to_array(t) for t in pruned.graph.initializer}\n"
+            + "gone = {}\n"
+            + "for n in orig.graph.node:\n"
+            + "    r = gone.get(n.input[0], [])\n"
+            + "    if n.op_type == 'Conv':\n"
+            + "        g = next((a.i for a in n.attribute if a.name == 'group'), 1)\n"
+            + "        w, b = W[n.input[1]], W[n.input[2]]\n"
+            + "        out = r if g > 1 else removed.get(n.name, [])\n"
+            + "        w = np.delete(w, r, 0) if g > 1 else np.delete(np.delete(w, r, 1), out, 0)\n"
+            + "        b = np.delete(b, out, 0)\n"
+            + "        for k, v in ((n.input[1], w), (n.input[2], b)):\n"
+            + "            assert P[k].shape == v.shape and np.array_equal(P[k], v), k\n"
+            + "        gone[n.output[0]] = out\n"
+            + "    else:\n"
+            + "        gone[n.output[0]] = r\n"
+            + "print('ok', sum(v.size for v in P.values()))\n";
+        using var dir = new TempDirectory();
+        var (prepared, _) = ModelPreparer.Prepare(OnnxModel.Load(Path.Combine(ModelDirectory, "model.fp32.onnx")));
+        var result = ChannelPruner.Prune(prepared, new PruningOptions { Ratio = 0.5, ChannelMultiple = 8 });
+        prepared.Save(dir.File("prepared.onnx"));
+        result.Model.Save(dir.File("pruned.onnx"));
+        var removed = System.Text.Json.JsonSerializer.Serialize(result.Layers.ToDictionary(l => l.Name, l => l.RemovedChannels));
+
+        var (exit, text) = PythonReference.Run(PythonReference.FindPythonWithOnnx(), ["-c", Reference, dir.File("prepared.onnx"), dir.File("pruned.onnx"), removed]);
+
+        Assert.True(exit == 0, text);
+        Assert.Equal($"ok {result.After.Parameters}", text.Trim());
+        Assert.Contains(result.Layers, l => l.RemovedChannels.Count > 0);
+    }
+
     private static ModelComparison Compare(byte[] reference, byte[] candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples, int repeats) =>
         ModelComparer.Compare(reference, candidate, samples, new ModelComparisonOptions { TimingRepeats = repeats });
 
