@@ -23,7 +23,7 @@ public sealed class AccuracyAwarePruningOptions
     /// <summary>Ratio at which each layer is pruned alone to measure its sensitivity (default 0.5), in (0, 1).</summary>
     public double ProbeRatio { get; set; } = 0.5;
 
-    /// <summary>Ranking, exclusions, fewest channels and channel rounding; its ratios are ignored (the search sets them).</summary>
+    /// <summary>Ranking, exclusions, fewest channels and channel rounding. Leave its ratios unset: the search sets them.</summary>
     public PruningOptions Pruning { get; set; } = new();
 
     /// <summary>ONNX Runtime settings and timing repeats of the final fp32-vs-pruned comparison (the search itself does not time).</summary>
@@ -54,6 +54,11 @@ public sealed class AccuracyAwarePruningOptions
         ArgumentNullException.ThrowIfNull(Pruning, nameof(Pruning));
         ArgumentNullException.ThrowIfNull(Comparison, nameof(Comparison));
         Pruning.Validate();
+        if (Pruning.Ratio != 0 || Pruning.LayerRatios.Count > 0)
+        {
+            throw new ArgumentException($"{nameof(AccuracyAwarePruningOptions)}.{nameof(Pruning)} sets ratios; the search chooses them, so leave {nameof(PruningOptions.Ratio)} at 0 and {nameof(PruningOptions.LayerRatios)} empty.", nameof(Pruning));
+        }
+
         Comparison.Validate();
     }
 

@@ -83,6 +83,7 @@ public sealed class AccuracyAwarePrunerTests
         Assert.Contains("MinCosine is 1.5", Assert.Throws<ArgumentException>(() => AccuracyAwarePruner.Prune(model, samples, new AccuracyAwarePruningOptions { MinCosine = 1.5 })).Message, StringComparison.Ordinal);
         Assert.Contains("Step is 0", Assert.Throws<ArgumentException>(() => AccuracyAwarePruner.Prune(model, samples, new AccuracyAwarePruningOptions { MinCosine = 0.9, Step = 0 })).Message, StringComparison.Ordinal);
         Assert.Contains("At least one evaluation sample", Assert.Throws<ArgumentException>(() => AccuracyAwarePruner.Prune(model, [], new AccuracyAwarePruningOptions { MinCosine = 0.9 })).Message, StringComparison.Ordinal);
+        Assert.Contains("the search chooses them", Assert.Throws<ArgumentException>(() => AccuracyAwarePruner.Prune(model, samples, new AccuracyAwarePruningOptions { MinCosine = 0.9, Pruning = new PruningOptions { Ratio = 0.3 } })).Message, StringComparison.Ordinal);
         var unknownOutput = new AccuracyAwarePruningOptions { MinCosine = 0.9 };
         unknownOutput.BudgetOutputs.Add("logits");
         Assert.Contains("'logits' is not a graph output", Assert.Throws<ArgumentException>(() => AccuracyAwarePruner.Prune(model, samples, unknownOutput)).Message, StringComparison.Ordinal);

@@ -260,6 +260,33 @@ public sealed class ChannelPrunerTests
     }
 
     [Fact]
+    public void WeightsWhoseShapesDoNotMatchTheChannelsRefuseTheLayerNamingTheTensor()
+    {
+        // A Gemm whose input features are not a multiple of the flattened channels, and a depthwise bias of the wrong length.
+        var model = new OnnxGraphBuilder("mismatched")
+            .AddInput("x", TensorElementType.Float, "N", 3, 4, 4)
+            .AddInitializer("w1", new float[8 * 27], 8, 3, 3, 3)
+            .AddInitializer("w2", new float[6 * 27], 6, 3, 3, 3)
+            .AddInitializer("dw", new float[6 * 9], 6, 1, 3, 3)
+            .AddInitializer("dwb", new float[5], 5)
+            .AddInitializer("fc", new float[100 * 2], 100, 2)
+            .AddNode("Conv", ["x", "w1"], ["c1"], [OnnxAttribute.Ints("pads", 1, 1, 1, 1)], "conv1")
+            .AddNode("Flatten", ["c1"], ["f"], name: "flatten")
+            .AddNode("MatMul", ["f", "fc"], ["y"], name: "fc")
+            .AddNode("Conv", ["x", "w2"], ["c2"], [OnnxAttribute.Ints("pads", 1, 1, 1, 1)], "conv2")
+            .AddNode("Conv", ["c2", "dw", "dwb"], ["z"], [OnnxAttribute.Int("group", 6), OnnxAttribute.Ints("pads", 1, 1, 1, 1)], "depthwise")
+            .AddNode("Relu", ["z"], ["r"], name: "relu")
+            .AddOutput("y", TensorElementType.Float)
+            .AddOutput("r", TensorElementType.Float)
+            .Build();
+
+        var layers = ChannelPruner.FindLayers(model).ToDictionary(l => l.Name);
+
+        Assert.Contains("'fc' (MatMul) has 100 input features, not a multiple of the 8 channels", layers["conv1"].Refusal, StringComparison.Ordinal);
+        Assert.Contains("'dwb' with 5 entries on axis 0; expected 6", layers["conv2"].Refusal, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AnInvalidModelIsRefused()
     {
         var model = PruningModels.Plain().Build();
