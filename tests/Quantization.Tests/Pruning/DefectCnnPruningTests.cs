@@ -112,6 +112,43 @@ public sealed class DefectCnnPruningTests(ITestOutputHelper output)
         Assert.Contains(result.Layers, l => l.RemovedChannels.Count > 0);
     }
 
+    [Fact]
+    public void TheCliPrunesTheModelDirectoryAndTheDeviceRuntimeLoadsTheNewVariant()
+    {
+        using var dir = new TempDirectory();
+        var modelDir = Path.Combine(dir.Path, "defect-cnn");
+        CopyDirectory(ModelDirectory, modelDir);
+        var manifest = ModelManifestReader.Read(Path.Combine(modelDir, ModelManifest.FileName));
+        var eval = Directory.CreateDirectory(Path.Combine(dir.Path, "eval")).FullName;
+        var samples = Samples(DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false), manifest, SurfaceSplit.Test, 20_000, 24);
+        for (var i = 0; i < samples.Count; i++)
+        {
+            NpyFile.Write(Path.Combine(eval, $"{i:D3}.npy"), samples[i]["image"]);
+        }
+
+        var (exit, stdout, stderr) = Cli.CliRunner.Run(
+            "prune", "--model", modelDir, "--out", Path.Combine(modelDir, "model.pruned.onnx"), "--budget-top1", "0.9", "--budget-output", "logits",
+            "--eval", eval, "--repeats", "2");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("budget top-1 >= 0.9 on logits: met", stdout, StringComparison.Ordinal);
+        Assert.Contains("head_conv: not pruned: its channels reach graph output", stdout, StringComparison.Ordinal);
+        using var model = EdgeModel.Load(modelDir, new EdgeModelOptions { Variant = "pruned" });
+        Assert.Equal("model.pruned.onnx", model.Variant.File);
+        Assert.True(model.Variant.Metrics["parameterRatio"] < 1);
+        Assert.Equal(manifest.Outputs.Select(o => o.Name), model.Outputs.Select(o => o.Name));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     private static ModelComparison Compare(byte[] reference, byte[] candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples, int repeats) =>
         ModelComparer.Compare(reference, candidate, samples, new ModelComparisonOptions { TimingRepeats = repeats });
 
