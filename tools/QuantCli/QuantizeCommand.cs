@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using EdgeAI.Inference;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
 
@@ -154,31 +153,9 @@ internal static class QuantizeCommand
         quantized.Save(outPath);
         var bytes = File.ReadAllBytes(outPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        string? manifestPath = null;
-        if (location is { Directory: { } dir, Manifest: { } manifest, Variant: { } source })
-        {
-            var entry = new ModelVariant
-            {
-                Name = variantName,
-                File = Path.GetRelativePath(Path.GetFullPath(dir), Path.GetFullPath(outPath)).Replace('\\', '/'),
-                Sha256 = sha,
-                SizeBytes = bytes.Length,
-                Metrics = new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length },
-                Session = new SessionSettings
-                {
-                    IntraOpThreads = source.Session.IntraOpThreads,
-                    InterOpThreads = source.Session.InterOpThreads,
-                    GraphOptimizationLevel = source.Session.GraphOptimizationLevel,
-                    ExecutionMode = source.Session.ExecutionMode,
-                    DisabledOptimizers = [.. source.Session.DisabledOptimizers.Union(disabledOptimizers, StringComparer.Ordinal)],
-                    ConfigEntries = new Dictionary<string, string>(source.Session.ConfigEntries, StringComparer.Ordinal),
-                },
-            };
-            manifest.Variants = [.. manifest.Variants.Where(v => v.Name != variantName), entry];
-            manifestPath = Path.Combine(dir, ModelManifest.FileName);
-            ModelManifestReader.Write(manifest, manifestPath);
-            ModelManifestReader.Read(manifestPath);
-        }
+        var manifestPath = ManifestVariants.Add(
+            location, outPath, bytes.Length, sha, variantName, disabledOptimizers,
+            new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length });
 
         var inputBytes = new FileInfo(location.OnnxPath).Length;
         return new QuantizeReport(
