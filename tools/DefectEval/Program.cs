@@ -80,6 +80,14 @@ if (preview is not null)
     var sw = Stopwatch.StartNew();
     var samples = Enumerable.Range(0, count).Select(i => dataset.Generate(split, i)).ToArray();
     Console.WriteLine($"generated {count} samples in {sw.Elapsed.TotalMilliseconds:F0} ms");
+    var drawn = samples.Where(s => s.Label != DefectKind.Ok).Select(s => s.DrawnContrast).Order().ToArray();
+    if (drawn.Length > 0)
+    {
+        // The painter raises fainter defects to the minimum; this shows how many needed it (label-noise check).
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"defect contrast as drawn: {drawn.Count(c => c < DefectDataset.MinDefectContrast)} of {drawn.Length} below {DefectDataset.MinDefectContrast} (raised); p10 {drawn[drawn.Length / 10]:F3}, median {drawn[drawn.Length / 2]:F3}"));
+    }
+
     File.WriteAllBytes(Path.Combine(preview, $"{split}-grid.png"), Preview.Grid(samples, 8));
     Console.WriteLine($"wrote {Path.Combine(preview, $"{split}-grid.png")} (mask outlined in red below each image)");
     return 0;
