@@ -79,27 +79,39 @@ internal static class DefectPainter
         return n == 0 ? 0 : sum / (3 * n);
     }
 
-    // Scales every pixel's change by up to `gain` (capped at 6); if clipping keeps it below MinContrast, mirrors it.
+    // Scales every pixel's change by `gain` (the defect keeps its shape). If clipping at 0 or 1 keeps it below 3/4 of
+    // MinContrast (a dark crack on black), the change is redrawn with one polarity, away from the clipped end: light
+    // on a dark surface, dark on a light one.
     private static void Amplify(float[] before, Span<float> rgb, ReadOnlySpan<byte> mask, double gain)
     {
         var delta = new float[rgb.Length];
+        double level = 0;
+        var n = 0;
         for (var i = 0; i < rgb.Length; i++)
         {
             delta[i] = rgb[i] - before[i];
+            if (mask[i / 3] != 0)
+            {
+                level += before[i];
+                n++;
+            }
         }
 
-        var g = (float)Math.Min(gain, 6);
-        foreach (var sign in (ReadOnlySpan<float>)[1f, -1f])
+        var g = (float)gain;
+        for (var i = 0; i < rgb.Length; i++)
         {
-            for (var i = 0; i < rgb.Length; i++)
-            {
-                rgb[i] = Math.Clamp(before[i] + (sign * g * delta[i]), 0f, 1f);
-            }
+            rgb[i] = Math.Clamp(before[i] + (g * delta[i]), 0f, 1f);
+        }
 
-            if (Contrast(before, rgb, mask) >= MinContrast * 0.75)
-            {
-                return;
-            }
+        if (Contrast(before, rgb, mask) >= MinContrast * 0.75)
+        {
+            return;
+        }
+
+        var direction = level / Math.Max(n, 1) < 0.5 ? 1f : -1f;
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            rgb[i] = Math.Clamp(before[i] + (direction * g * Math.Abs(delta[i])), 0f, 1f);
         }
     }
 
