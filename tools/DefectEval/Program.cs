@@ -104,6 +104,11 @@ if (preview is not null)
         // The painter raises fainter defects to the minimum; this shows how many needed it (label-noise check).
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"defect contrast as drawn: {drawn.Count(c => c < DefectDataset.MinDefectContrast)} of {drawn.Length} below {DefectDataset.MinDefectContrast} (raised); p10 {drawn[drawn.Length / 10]:F3}, median {drawn[drawn.Length / 2]:F3}"));
+        foreach (var kind in samples.Where(s => s.Label != DefectKind.Ok).GroupBy(s => s.Label).OrderBy(g => g.Key))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {kind.Key}: {kind.Count(s => s.DrawnContrast < DefectDataset.MinDefectContrast)} of {kind.Count()} raised"));
+        }
     }
 
     File.WriteAllBytes(Path.Combine(preview, $"{split}-grid.png"), Preview.Grid(samples, 8));
