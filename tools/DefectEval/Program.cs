@@ -155,7 +155,7 @@ if (verify)
 if (variantArg is null)
 {
     var reportPath = Path.Combine(model, "metrics.txt");
-    File.WriteAllText(reportPath, string.Join(Environment.NewLine, reports.Select(r => r.Report.Text)), Encoding.UTF8);
+    File.WriteAllText(reportPath, string.Join(Environment.NewLine, reports.Select(r => r.Report.Text)), new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
     Console.WriteLine($"wrote {reportPath}");
 }
 
