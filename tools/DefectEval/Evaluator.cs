@@ -20,7 +20,7 @@ internal static class Evaluator
     /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
     private const double PointingTolerance = 4;
 
-    public static EvaluationReport Run(string modelDirectory, string variant, DefectDataset dataset, int count, string? camPreview = null)
+    public static EvaluationReport Run(string modelDirectory, string variant, DefectDataset dataset, int count, string? camPreview = null, SurfaceSplit split = SurfaceSplit.Test)
     {
         var previewSamples = new List<DefectSample>();
         var previewMaps = new List<float[]>();
@@ -56,7 +56,7 @@ internal static class Evaluator
         for (var start = 0; start < count; start += Batch)
         {
             var n = Math.Min(Batch, count - start);
-            Parallel.For(0, n, i => batch[i] = dataset.Generate(SurfaceSplit.Test, start + i));
+            Parallel.For(0, n, i => batch[i] = dataset.Generate(split, start + i));
             var input = runner.Input<float>("image");
             input.Clear();
             for (var i = 0; i < n; i++)
@@ -127,8 +127,8 @@ internal static class Evaluator
         var t = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         t.AppendLine(ci, $"model {m.Name} {m.Version} variant {model.Variant.Name}: {model.ModelPath} ({bytes} bytes, sha256 {model.Variant.Sha256})");
-        t.AppendLine(ci, $"test split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
-        t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Test).Select(s => s.Name))}");
+        t.AppendLine(ci, $"{split.ToString().ToLowerInvariant()} split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+        t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(split).Select(s => s.Name))}");
         t.AppendLine(ci, $"defect vs ok (score = 1 - p(ok)):");
         t.AppendLine(ci, $"  ROC-AUC                               {auc:F4}");
         t.AppendLine(ci, $"  manifest threshold (2% FRR on validation) {threshold:F6}: recall {recallAtThreshold:F4}, false rejects {frrAtThreshold:F4}, F1 {f1:F4}");

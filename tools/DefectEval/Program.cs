@@ -122,9 +122,15 @@ string[] variants = variantArg is null ? [.. manifest.Variants.Select(v => v.Nam
 var reports = new List<(string Variant, EvaluationReport Report)>();
 foreach (var variant in variants)
 {
-    var report = Evaluator.Run(model, variant, dataset, count, camPreview);
+    var report = Evaluator.Run(model, variant, dataset, count, camPreview, split);
     Console.WriteLine(report.Text);
     reports.Add((variant, report));
+}
+
+if (split != SurfaceSplit.Test)
+{
+    // Model selection looks at validation surfaces; only test-split numbers are recorded ("test*" metrics).
+    return 0;
 }
 
 if (verify)

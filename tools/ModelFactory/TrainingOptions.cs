@@ -6,10 +6,10 @@ internal sealed class TrainingOptions
     public string OutputDirectory { get; set; } = "models/defect-cnn";
 
     /// <summary>Passes over the training pool.</summary>
-    public int Epochs { get; set; } = 14;
+    public int Epochs { get; set; } = 7;
 
     /// <summary>Training images per pass; every pass generates a fresh set (its own data-set stream).</summary>
-    public int PoolSize { get; set; } = 14000;
+    public int PoolSize { get; set; } = 8000;
 
     /// <summary>Layer stack, see <see cref="DefectNet.Architecture"/>.</summary>
     public string Architecture { get; set; } = "v2";

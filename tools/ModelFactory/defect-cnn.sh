@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds models/defect-cnn from the repository root. Two stages:
-#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~40 min of one core)
+#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~35 min of one core on a shared machine)
 #   tools/ModelFactory/defect-cnn.sh variants   int8 (static, calibrated on training images), metrics of every
 #                                               variant, self-test references, demo pictures, verify (~2 min)
 #   tools/ModelFactory/defect-cnn.sh all        both
@@ -14,7 +14,7 @@ calibration=$(mktemp -d)
 trap 'rm -rf "$calibration"' EXIT
 
 train() {
-  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v3 --pool 10000 --epochs 10 --out "$model"
+  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v2 --pool 8000 --epochs 7 --out "$model"
 }
 
 variants() {
