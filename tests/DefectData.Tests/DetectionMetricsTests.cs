@@ -96,17 +96,29 @@ public sealed class DetectionMetricsTests
     }
 
     [Fact]
-    public void Pointing_game_measures_from_the_peak_cells_receptive_field_centre()
+    public void Pointing_game_measures_from_the_peak_cells_block_centre()
     {
         var heat = new float[16 * 16];
-        heat[(3 * 16) + 5] = 1;       // cell row 3, column 5 -> centre pixel x 20, y 12
+        heat[(3 * 16) + 5] = 1;       // cell row 3, column 5 covers pixels x 20..23, y 12..15: centre x 21.5, y 13.5
         var mask = new byte[64 * 64];
-        mask[(12 * 64) + 23] = 1;     // 3 px to the right
+        mask[(13 * 64) + 24] = 1;     // 2.5 px right, 0.5 px up: distance 2.55
         Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4));
-        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 2));
-        mask[(12 * 64) + 23] = 0;
-        mask[(15 * 64) + 23] = 1;     // distance sqrt(18) = 4.24 px
-        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4));
-        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4.5));
+        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 2.5));
+        mask[(13 * 64) + 24] = 0;
+        mask[(17 * 64) + 24] = 1;     // 2.5 right, 3.5 down: distance sqrt(18.5) = 4.30 px
+        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4.25));
+        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4.35));
+        mask[(17 * 64) + 24] = 0;
+        mask[(10 * 64) + 18] = 1;     // 3.5 left, 3.5 up: distance 4.95, the same in the mirrored direction
+        Assert.False(DetectionMetrics.PointingHit(heat, 16, mask, 64, 4.9));
+        Assert.True(DetectionMetrics.PointingHit(heat, 16, mask, 64, 5));
     }
+
+    [Theory]
+    [InlineData(0, 4, 1.5)]
+    [InlineData(15, 4, 61.5)]
+    [InlineData(3, 2, 6.5)]
+    [InlineData(7, 1, 7)]
+    public void Cell_centre_is_the_middle_of_its_pixel_block(int cell, int stride, double expected) =>
+        Assert.Equal(expected, DetectionMetrics.CellCentre(cell, stride));
 }

@@ -39,6 +39,60 @@ public sealed class GeneratorTests
         }
     }
 
+    [Theory]
+    [InlineData(DefectKind.Scratch, 0.03f)]
+    [InlineData(DefectKind.Crack, 0.03f)]
+    [InlineData(DefectKind.Crack, 0.97f)]
+    [InlineData(DefectKind.Spot, 0.02f)]
+    [InlineData(DefectKind.Hole, 0.02f)]
+    [InlineData(DefectKind.Dent, 0.5f)]
+    public void Every_painted_defect_reaches_the_minimum_contrast_even_on_black_or_white(DefectKind kind, float background)
+    {
+        // Independent check: mean absolute change of the mask pixels recomputed here from the before/after images.
+        var raised = 0;
+        for (ulong seed = 0; seed < 40; seed++)
+        {
+            var rgb = Enumerable.Repeat(background, Size * Size * 3).ToArray();
+            var mask = new byte[Size * Size];
+            var drawn = DefectPainter.Paint(kind, new SeededRandom(seed), rgb, mask, Size);
+            double sum = 0;
+            var n = 0;
+            for (var i = 0; i < mask.Length; i++)
+            {
+                if (mask[i] != 0)
+                {
+                    n++;
+                    sum += Math.Abs(rgb[i * 3] - background) + Math.Abs(rgb[(i * 3) + 1] - background) + Math.Abs(rgb[(i * 3) + 2] - background);
+                }
+            }
+
+            var contrast = sum / (3 * n);
+
+            // 0.75 of the minimum: where clipping limits the scaled change, the painter accepts 3/4 of it.
+            Assert.True(contrast >= DefectDataset.MinDefectContrast * 0.75, $"{kind} seed {seed} on {background}: contrast {contrast:F4}, drawn {drawn:F4}");
+            Assert.InRange(drawn, 0, 1);
+            raised += drawn < DefectDataset.MinDefectContrast ? 1 : 0;
+        }
+
+        // A dark crack on near-black (or a dent's shading on flat grey) is the case the rule exists for.
+        if (kind is DefectKind.Crack && background < 0.5f)
+        {
+            Assert.True(raised > 0, "expected some cracks on near-black to be drawn too faint and raised");
+        }
+    }
+
+    [Fact]
+    public void Visible_defects_are_left_as_drawn()
+    {
+        // A mid-grey surface: a strong spot is far above the minimum and must not be rescaled.
+        var rgb = Enumerable.Repeat(0.5f, Size * Size * 3).ToArray();
+        var mask = new byte[Size * Size];
+        var drawn = DefectPainter.Paint(DefectKind.Hole, new SeededRandom(3), rgb, mask, Size);
+        Assert.True(drawn > DefectDataset.MinDefectContrast, $"drawn {drawn}");
+        var before = Enumerable.Repeat(0.5f, Size * Size * 3).ToArray();
+        Assert.Equal(drawn, DefectPainter.Contrast(before, rgb, mask), 6);
+    }
+
     [Fact]
     public void Samples_are_a_pure_function_of_seed_split_and_index_and_ok_has_an_empty_mask()
     {

@@ -26,6 +26,12 @@ public sealed class DefectDataset
     /// <summary>Probability that a sample is <see cref="DefectKind.Ok"/>; the rest is spread evenly over the defect kinds.</summary>
     public const double OkProbability = 0.4;
 
+    /// <summary>
+    /// Least contrast of a drawn defect: mean absolute change of its mask pixels over all channels, 0..1 scale, before
+    /// the camera's lighting, blur and noise (~20 of 255 levels). Fainter drawings are scaled up so every label is visible.
+    /// </summary>
+    public const double MinDefectContrast = 0.08;
+
     private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
 
     private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint)
@@ -139,10 +145,7 @@ public sealed class DefectDataset
         var rgb = new float[size * size * 3];
         var mask = new byte[size * size];
         source.Render(rng, rgb, size);
-        if (label != DefectKind.Ok)
-        {
-            DefectPainter.Paint(label, rng, rgb, mask, size);
-        }
+        var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size) : 0;
 
         ApplyCamera(rng, rgb, size);
         var bytes = new byte[rgb.Length];
@@ -151,7 +154,7 @@ public sealed class DefectDataset
             bytes[i] = (byte)Math.Clamp((int)Math.Round(rgb[i] * 255.0), 0, 255);
         }
 
-        return new DefectSample(bytes, mask, label, source.Name, size);
+        return new DefectSample(bytes, mask, label, source.Name, size) { DrawnContrast = drawnContrast };
     }
 
     /// <summary>Lighting gradient and exposure, focus blur and sensor noise: what the line camera adds.</summary>

@@ -4,12 +4,24 @@ namespace EdgeAI.DefectData;
 /// Draws one defect onto an interleaved RGB image (values in [0, 1]) and marks its pixels in a mask.
 /// Every defect is drawn as an anti-aliased coverage map first; the mask is the coverage above 0.3.
 /// </summary>
+/// <remarks>
+/// A drawn defect must be visible, or its label is noise: ~6% of drawn defects (mostly faint spots and shallow dents,
+/// also dark cracks on near-black textures) changed their pixels by a few levels, below the sensor noise added later.
+/// So after drawing, the defect's contrast (mean absolute change of the mask's pixels, all channels, 0..1 scale) is
+/// raised to at least <see cref="MinContrast"/> by scaling the change; where clipping at 0 or 1 prevents that (dark on
+/// black) the change is redrawn with one polarity, away from the clipped end.
+/// </remarks>
 internal static class DefectPainter
 {
+    /// <summary>Least mean absolute change over a defect's mask pixels (0..1 scale; ~20 of 255 levels).</summary>
+    public const double MinContrast = DefectDataset.MinDefectContrast;
+
     private const float MaskCoverage = 0.3f;
 
-    public static void Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size)
+    /// <summary>Draws a defect of <paramref name="kind"/> and returns its contrast as drawn, before raising it to <see cref="MinContrast"/>.</summary>
+    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size)
     {
+        var before = rgb.ToArray();
         var coverage = new float[size * size];
         switch (kind)
         {
@@ -29,12 +41,78 @@ internal static class DefectPainter
                 Dent(rng, rgb, coverage, size);
                 break;
             default:
-                return;
+                return 0;
         }
 
         for (var i = 0; i < coverage.Length; i++)
         {
             mask[i] = coverage[i] > MaskCoverage ? (byte)1 : (byte)0;
+        }
+
+        var drawn = Contrast(before, rgb, mask);
+        if (drawn < MinContrast)
+        {
+            Amplify(before, rgb, mask, MinContrast / Math.Max(drawn, 1e-3));
+        }
+
+        return drawn;
+    }
+
+    /// <summary>Mean absolute change of the masked pixels (all channels), 0 for an empty mask.</summary>
+    public static double Contrast(ReadOnlySpan<float> before, ReadOnlySpan<float> after, ReadOnlySpan<byte> mask)
+    {
+        double sum = 0;
+        var n = 0;
+        for (var i = 0; i < mask.Length; i++)
+        {
+            if (mask[i] == 0)
+            {
+                continue;
+            }
+
+            n++;
+            for (var c = 0; c < 3; c++)
+            {
+                sum += Math.Abs(after[(i * 3) + c] - before[(i * 3) + c]);
+            }
+        }
+
+        return n == 0 ? 0 : sum / (3 * n);
+    }
+
+    // Scales every pixel's change by `gain` (the defect keeps its shape). If clipping at 0 or 1 keeps it below 3/4 of
+    // MinContrast (a dark crack on black), the change is redrawn with one polarity, away from the clipped end: light
+    // on a dark surface, dark on a light one.
+    private static void Amplify(float[] before, Span<float> rgb, ReadOnlySpan<byte> mask, double gain)
+    {
+        var delta = new float[rgb.Length];
+        double level = 0;
+        var n = 0;
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            delta[i] = rgb[i] - before[i];
+            if (mask[i / 3] != 0)
+            {
+                level += before[i];
+                n++;
+            }
+        }
+
+        var g = (float)gain;
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            rgb[i] = Math.Clamp(before[i] + (g * delta[i]), 0f, 1f);
+        }
+
+        if (Contrast(before, rgb, mask) >= MinContrast * 0.75)
+        {
+            return;
+        }
+
+        var direction = level / Math.Max(n, 1) < 0.5 ? 1f : -1f;
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            rgb[i] = Math.Clamp(before[i] + (direction * g * Math.Abs(delta[i])), 0f, 1f);
         }
     }
 

@@ -8,6 +8,12 @@ namespace EdgeAI.DefectData;
 /// <param name="Size">Side length in pixels.</param>
 public sealed record DefectSample(byte[] Rgb, byte[] Mask, DefectKind Label, string Surface, int Size)
 {
+    /// <summary>
+    /// The defect's contrast as first drawn (mean absolute change of its mask pixels, 0..1 scale), before the painter
+    /// raised it to <see cref="DefectDataset.MinDefectContrast"/>; 0 for <see cref="DefectKind.Ok"/>.
+    /// </summary>
+    public double DrawnContrast { get; init; }
+
     /// <summary>Number of defect pixels in <see cref="Mask"/>.</summary>
     public int MaskArea()
     {

@@ -158,30 +158,44 @@ public static class DetectionMetrics
     }
 
     /// <summary>
-    /// Pointing game (Zhang et al., 2016): does the peak of a heatmap fall on the defect? The peak cell (row i,
-    /// column j) of the <paramref name="mapSize"/>² map is taken at its receptive-field centre, pixel
-    /// (<c>stride * j</c>, <c>stride * i</c>) with <c>stride = imageSize / mapSize</c> (two stride-2 convolutions with
-    /// padding 1 centre cell j on pixel 4j). It is a hit when a mask pixel lies within
-    /// <paramref name="tolerancePixels"/> of that point (the original uses 15 px at 224 px, about 4 px at 64 px).
+    /// Pixel coordinate of the centre of heatmap cell <paramref name="cell"/> when each cell covers a
+    /// <paramref name="stride"/>-pixel block: <c>stride * cell + (stride - 1) / 2</c> (cell 0 of a 4-px grid is
+    /// centred between pixels 1 and 2). The defect net's symmetric 4x4/stride-2/pad-1 downsampling puts its
+    /// receptive-field centres exactly there.
     /// </summary>
-    public static bool PointingHit(ReadOnlySpan<float> heatmap, int mapSize, ReadOnlySpan<byte> mask, int imageSize, double tolerancePixels)
+    public static double CellCentre(int cell, int stride) => (stride * cell) + ((stride - 1) / 2.0);
+
+    /// <summary>Index of the largest value (the first one on ties).</summary>
+    public static int ArgMax(ReadOnlySpan<float> values)
     {
         var best = 0;
-        for (var i = 1; i < mapSize * mapSize; i++)
+        for (var i = 1; i < values.Length; i++)
         {
-            if (heatmap[i] > heatmap[best])
+            if (values[i] > values[best])
             {
                 best = i;
             }
         }
 
+        return best;
+    }
+
+    /// <summary>
+    /// Pointing game (Zhang et al., 2016): does the peak of a heatmap fall on the defect? The peak cell (row i,
+    /// column j) of the <paramref name="mapSize"/>² map is taken at its centre, <see cref="CellCentre"/> with
+    /// <c>stride = imageSize / mapSize</c>. It is a hit when a mask pixel (its centre) lies within
+    /// <paramref name="tolerancePixels"/> of that point (the original uses 15 px at 224 px, about 4 px at 64 px).
+    /// </summary>
+    public static bool PointingHit(ReadOnlySpan<float> heatmap, int mapSize, ReadOnlySpan<byte> mask, int imageSize, double tolerancePixels)
+    {
+        var best = ArgMax(heatmap[..(mapSize * mapSize)]);
         var stride = imageSize / mapSize;
-        var py = (best / mapSize) * stride;
-        var px = (best % mapSize) * stride;
-        var r = (int)Math.Ceiling(tolerancePixels);
-        for (var y = Math.Max(0, py - r); y <= Math.Min(imageSize - 1, py + r); y++)
+        var py = CellCentre(best / mapSize, stride);
+        var px = CellCentre(best % mapSize, stride);
+        var r = (int)Math.Ceiling(tolerancePixels) + 1;
+        for (var y = Math.Max(0, (int)py - r); y <= Math.Min(imageSize - 1, (int)py + r); y++)
         {
-            for (var x = Math.Max(0, px - r); x <= Math.Min(imageSize - 1, px + r); x++)
+            for (var x = Math.Max(0, (int)px - r); x <= Math.Min(imageSize - 1, (int)px + r); x++)
             {
                 var d2 = ((x - px) * (x - px)) + ((y - py) * (y - py));
                 if (d2 <= tolerancePixels * tolerancePixels && mask[(y * imageSize) + x] != 0)

@@ -20,11 +20,11 @@ internal static class Evaluator
     /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
     private const double PointingTolerance = 4;
 
-    public static EvaluationReport Run(string modelDirectory, DefectDataset dataset, int count, string? camPreview = null)
+    public static EvaluationReport Run(string modelDirectory, string variant, DefectDataset dataset, int count, string? camPreview = null, SurfaceSplit split = SurfaceSplit.Test)
     {
         var previewSamples = new List<DefectSample>();
         var previewMaps = new List<float[]>();
-        using var model = EdgeModel.Load(modelDirectory);
+        using var model = EdgeModel.Load(modelDirectory, new EdgeModelOptions { Variant = variant });
         var m = model.Manifest;
         var pre = m.Preprocessing ?? throw new InvalidOperationException("Manifest has no preprocessing.");
         var mean = pre.Mean ?? throw new InvalidOperationException("Manifest preprocessing has no mean.");
@@ -56,7 +56,7 @@ internal static class Evaluator
         for (var start = 0; start < count; start += Batch)
         {
             var n = Math.Min(Batch, count - start);
-            Parallel.For(0, n, i => batch[i] = dataset.Generate(SurfaceSplit.Test, start + i));
+            Parallel.For(0, n, i => batch[i] = dataset.Generate(split, start + i));
             var input = runner.Input<float>("image");
             input.Clear();
             for (var i = 0; i < n; i++)
@@ -75,17 +75,17 @@ internal static class Evaluator
                 scores[k] = 1 - p[0];
                 truth[k] = (int)batch[i].Label;
                 positive[k] = batch[i].Label != DefectKind.Ok;
-                predicted[k] = ArgMax(row, 0);
+                predicted[k] = DetectionMetrics.ArgMax(row);
                 if (positive[k])
                 {
                     // The heatmap a device would show: the most likely defect class's map.
-                    var defectClass = ArgMax(row, 1);
+                    var defectClass = 1 + DetectionMetrics.ArgMax(row[1..]);
                     var plane = camSide * camSide;
                     var camRow = cam.Slice(((i * classes) + defectClass) * plane, plane);
                     var camTrue = cam.Slice(((i * classes) + truth[k]) * plane, plane);
                     defects++;
-                    hits += DetectionMetrics.PointingHit(camRow, camSide, batch[i].Mask, size, PointingTolerance) ? 1 : 0;
                     var hit = DetectionMetrics.PointingHit(camRow, camSide, batch[i].Mask, size, PointingTolerance);
+                    hits += hit ? 1 : 0;
                     classHits[truth[k]] += hit ? 1 : 0;
                     classCount[truth[k]]++;
                     var (dx, dy) = PeakOffset(camRow, camSide, batch[i].Mask, size);
@@ -106,7 +106,7 @@ internal static class Evaluator
         if (camPreview is not null && previewSamples.Count > 0)
         {
             Directory.CreateDirectory(camPreview);
-            File.WriteAllBytes(Path.Combine(camPreview, "test-cam.png"), Preview.CamGrid(previewSamples, previewMaps, camSide, 8));
+            File.WriteAllBytes(Path.Combine(camPreview, $"test-cam-{variant}.png"), Preview.CamGrid(previewSamples, previewMaps, camSide, 8));
         }
         var okScores = scores.Where((_, i) => !positive[i]).ToArray();
         var defectScores = scores.Where((_, i) => positive[i]).ToArray();
@@ -127,8 +127,8 @@ internal static class Evaluator
         var t = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         t.AppendLine(ci, $"model {m.Name} {m.Version} variant {model.Variant.Name}: {model.ModelPath} ({bytes} bytes, sha256 {model.Variant.Sha256})");
-        t.AppendLine(ci, $"test split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
-        t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Test).Select(s => s.Name))}");
+        t.AppendLine(ci, $"{split.ToString().ToLowerInvariant()} split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+        t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(split).Select(s => s.Name))}");
         t.AppendLine(ci, $"defect vs ok (score = 1 - p(ok)):");
         t.AppendLine(ci, $"  ROC-AUC                               {auc:F4}");
         t.AppendLine(ci, $"  manifest threshold (2% FRR on validation) {threshold:F6}: recall {recallAtThreshold:F4}, false rejects {frrAtThreshold:F4}, F1 {f1:F4}");
@@ -146,7 +146,7 @@ internal static class Evaluator
             t.AppendLine();
         }
 
-        t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's receptive-field centre, within {PointingTolerance} px of a defect-mask pixel):");
+        t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's centre, within {PointingTolerance} px of a defect-mask pixel):");
         t.AppendLine(ci, $"  map of the predicted defect class {pointing:F4} (within 2 px: {(double)hitsTight / defects:F4}); map of the true class {pointingTrue:F4} ({defects} defective samples)");
         t.AppendLine(ci, $"  by true class: {string.Join(", ", Enumerable.Range(1, classes - 1).Select(c => $"{m.Labels[c]} {(double)classHits[c] / Math.Max(classCount[c], 1):F3}"))}");
         offsetsX.Sort();
@@ -199,15 +199,7 @@ internal static class Evaluator
 
     private static (double Dx, double Dy) PeakOffset(ReadOnlySpan<float> map, int side, byte[] mask, int size)
     {
-        var best = 0;
-        for (var i = 1; i < map.Length; i++)
-        {
-            if (map[i] > map[best])
-            {
-                best = i;
-            }
-        }
-
+        var best = DetectionMetrics.ArgMax(map);
         double sx = 0, sy = 0, n = 0;
         for (var i = 0; i < mask.Length; i++)
         {
@@ -220,7 +212,7 @@ internal static class Evaluator
         }
 
         var stride = size / side;
-        return (((best % side) * stride) - (sx / n), ((best / side) * stride) - (sy / n));
+        return (DetectionMetrics.CellCentre(best % side, stride) - (sx / n), DetectionMetrics.CellCentre(best / side, stride) - (sy / n));
     }
 
     private static double[] Softmax(ReadOnlySpan<float> logits)
@@ -245,19 +237,5 @@ internal static class Evaluator
         }
 
         return p;
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> row, int from)
-    {
-        var best = from;
-        for (var i = from + 1; i < row.Length; i++)
-        {
-            if (row[i] > row[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 }

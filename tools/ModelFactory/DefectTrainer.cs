@@ -39,8 +39,8 @@ internal static class DefectTrainer
         Log($"train surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Train).Select(s => s.Name))}");
         Log($"validation surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Validation).Select(s => s.Name))}");
 
-        var poolSize = o.BenchOnly ? o.BatchSize * 4 : o.PoolSize;
-        var pool = Generate(dataset, SurfaceSplit.Train, poolSize);
+        var poolSize = o.BenchOnly ? o.BatchSize * 10 : o.PoolSize;
+        var pool = Generate(dataset, SurfaceSplit.Train, poolSize, stream: 0);
         var validation = Generate(dataset, SurfaceSplit.Validation, o.BenchOnly ? 200 : o.ValidationSize);
         Log($"generated {pool.Length} training and {validation.Length} validation images");
         var (mean, std) = ChannelStats(pool);
@@ -48,7 +48,7 @@ internal static class DefectTrainer
 
         using var net = new DefectNet(DefectLabels.Count, o.Architecture);
         var parameters = net.parameters().Sum(p => p.numel());
-        Log($"DefectNet '{o.Architecture}': {parameters} parameters; {o.Epochs} epochs over {pool.Length} images, batch {o.BatchSize}, AdamW one-cycle lr {o.LearningRate}, seed {o.Seed}");
+        Log($"DefectNet '{o.Architecture}': {parameters} parameters; {o.Epochs} epochs of {pool.Length} fresh images each, batch {o.BatchSize}, AdamW one-cycle lr {o.LearningRate}, ok-vs-defect loss weight {o.BinaryLossWeight}, seed {o.Seed}");
         var stepsPerEpoch = pool.Length / o.BatchSize;
         var epochs = o.BenchOnly ? 1 : o.Epochs;
         var optimizer = optim.AdamW(net.parameters(), o.LearningRate, weight_decay: 1e-4);
@@ -58,6 +58,12 @@ internal static class DefectTrainer
         var y = new long[o.BatchSize];
         for (var epoch = 0; epoch < epochs; epoch++)
         {
+            if (epoch > 0)
+            {
+                // A fresh pool per pass: more surface views, defect placements and camera settings than one fixed pool.
+                pool = Generate(dataset, SurfaceSplit.Train, poolSize, stream: epoch);
+            }
+
             net.train();
             var perm = Enumerable.Range(0, pool.Length).ToArray();
             for (var i = perm.Length - 1; i > 0; i--)
@@ -74,14 +80,14 @@ internal static class DefectTrainer
                 for (var b = 0; b < o.BatchSize; b++)
                 {
                     var sample = pool[perm[(step * o.BatchSize) + b]];
-                    WriteAugmented(sample, order.NextInt(8), x.AsSpan(b * Plane, Plane), mean, std);
+                    WriteAugmented(sample, order, x.AsSpan(b * Plane, Plane), mean, std);
                     y[b] = (long)sample.Label;
                 }
 
                 var input = tensor(x, [o.BatchSize, 3, Size, Size]);
                 var target = tensor(y, [o.BatchSize]);
                 var (logits, _) = net.forward(input);
-                var loss = nn.functional.cross_entropy(logits, target);
+                var loss = Loss(logits, target, o.BinaryLossWeight);
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -142,13 +148,13 @@ internal static class DefectTrainer
             Version = Version,
             Task = "image-classification",
             Description = "Surface defect classifier with class activation maps: ok / scratch / crack / spot / hole / dent on 64x64 RGB views of a part. "
-                + "Reject a part when 1 - softmax(logits)[ok] > thresholds.defect. cam[n, k] is class k's 16x16 heatmap (cell (i, j) centred on pixel (4i, 4j)); "
+                + "Reject a part when 1 - softmax(logits)[ok] > thresholds.defect. cam[n, k] is class k's 16x16 heatmap (cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3); "
                 + "its spatial mean equals logits[n, k]. Trained on synthetic data only (see MODEL_CARD.md).",
             Inputs = [new TensorSpec { Name = OnnxExport.InputName, Dtype = "float32", Shape = [-1, 3, Size, Size], Description = "NCHW RGB, (pixel / 255 - mean[c]) / std[c]" }],
             Outputs =
             [
                 new TensorSpec { Name = OnnxExport.LogitsName, Dtype = "float32", Shape = [-1, DefectLabels.Count], Description = "class logits, index-aligned with labels" },
-                new TensorSpec { Name = OnnxExport.CamName, Dtype = "float32", Shape = [-1, DefectLabels.Count, DefectNet.CamSide, DefectNet.CamSide], Description = "class activation maps, row-major 16x16; cell (i, j) is centred on pixel row 4i, column 4j" },
+                new TensorSpec { Name = OnnxExport.CamName, Dtype = "float32", Shape = [-1, DefectLabels.Count, DefectNet.CamSide, DefectNet.CamSide], Description = "class activation maps, row-major 16x16; cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3 (centre 4i+1.5, 4j+1.5)" },
             ],
             Preprocessing = new PreprocessingSpec
             {
@@ -256,10 +262,29 @@ internal static class DefectTrainer
         return max;
     }
 
-    private static DefectSample[] Generate(DefectDataset dataset, SurfaceSplit split, int count)
+    /// <summary>
+    /// Cross-entropy over the 6 classes plus <paramref name="binaryWeight"/> times the cross-entropy of ok vs defect,
+    /// whose defect logit is logsumexp of the defect classes' logits (so its softmax equals 1 - p(ok)). The reject
+    /// decision uses only that split; the extra term keeps "which defect" mix-ups from diluting it.
+    /// </summary>
+    private static Tensor Loss(Tensor logits, Tensor target, double binaryWeight)
+    {
+        var loss = nn.functional.cross_entropy(logits, target);
+        if (binaryWeight <= 0)
+        {
+            return loss;
+        }
+
+        var okLogit = logits.narrow(1, 0, 1);
+        var defectLogit = logits.narrow(1, 1, logits.shape[1] - 1).logsumexp(1, keepdim: true);
+        var binary = nn.functional.cross_entropy(cat([okLogit, defectLogit], 1), (target > 0).to(int64));
+        return loss + (binary * binaryWeight);
+    }
+
+    private static DefectSample[] Generate(DefectDataset dataset, SurfaceSplit split, int count, int stream = 0)
     {
         var samples = new DefectSample[count];
-        Parallel.For(0, count, i => samples[i] = dataset.Generate(split, i));
+        Parallel.For(0, count, i => samples[i] = dataset.Generate(split, i, stream));
         return samples;
     }
 
@@ -298,10 +323,25 @@ internal static class DefectTrainer
         return (mean, std);
     }
 
-    /// <summary>Writes a sample under one of the 8 flips/rotations of the square (labels are invariant to them).</summary>
-    private static void WriteAugmented(DefectSample s, int transform, Span<float> chw, float[] mean, float[] std)
+    /// <summary>
+    /// Writes a sample under one of the 8 flips/rotations of the square (labels are invariant to them) and a mild
+    /// photometric jitter: per-channel gain 0.9-1.1 (colour), contrast 0.8-1.25 about the image mean, brightness
+    /// +-0.06. Defects are at least 20 levels from their surroundings, so these ranges keep them visible.
+    /// </summary>
+    private static void WriteAugmented(DefectSample s, SeededRandom rng, Span<float> chw, float[] mean, float[] std)
     {
         var plane = Size * Size;
+        var transform = rng.NextInt(8);
+        var contrast = (float)rng.Uniform(0.8, 1.25);
+        var brightness = (float)rng.Uniform(-0.06, 0.06);
+        Span<float> gain = [(float)rng.Uniform(0.9, 1.1), (float)rng.Uniform(0.9, 1.1), (float)rng.Uniform(0.9, 1.1)];
+        long total = 0;
+        foreach (var b in s.Rgb)
+        {
+            total += b;
+        }
+
+        var imageMean = total / (255f * s.Rgb.Length);
         for (var y = 0; y < Size; y++)
         {
             for (var x = 0; x < Size; x++)
@@ -320,7 +360,8 @@ internal static class DefectTrainer
                 var src = ((sy * Size) + sx) * 3;
                 for (var c = 0; c < 3; c++)
                 {
-                    chw[(c * plane) + (y * Size) + x] = ((s.Rgb[src + c] / 255f) - mean[c]) / std[c];
+                    var v = ((((s.Rgb[src + c] / 255f) - imageMean) * contrast) + imageMean + brightness) * gain[c];
+                    chw[(c * plane) + (y * Size) + x] = (Math.Clamp(v, 0f, 1f) - mean[c]) / std[c];
                 }
             }
         }

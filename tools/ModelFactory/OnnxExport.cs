@@ -34,7 +34,7 @@ internal static class OnnxExport
                 var conv = Node("Conv", [x, name + ".w", name + ".b"], [name + ".conv"], name + "_conv");
                 conv.Attribute.Add(Ints("kernel_shape", layer.Kernel, layer.Kernel));
                 conv.Attribute.Add(Ints("strides", layer.Stride, layer.Stride));
-                var pad = layer.Dilation * (layer.Kernel / 2);
+                var pad = layer.Padding;
                 conv.Attribute.Add(Ints("pads", pad, pad, pad, pad));
                 conv.Attribute.Add(Ints("dilations", layer.Dilation, layer.Dilation));
                 conv.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = layer.Groups });

@@ -6,15 +6,18 @@ internal sealed class TrainingOptions
     public string OutputDirectory { get; set; } = "models/defect-cnn";
 
     /// <summary>Passes over the training pool.</summary>
-    public int Epochs { get; set; } = 15;
+    public int Epochs { get; set; } = 7;
 
-    /// <summary>Training images generated once (each pass sees them under a different flip/rotation).</summary>
-    public int PoolSize { get; set; } = 14000;
+    /// <summary>Training images per pass; every pass generates a fresh set (its own data-set stream).</summary>
+    public int PoolSize { get; set; } = 8000;
 
     /// <summary>Layer stack, see <see cref="DefectNet.Architecture"/>.</summary>
-    public string Architecture { get; set; } = "dws";
+    public string Architecture { get; set; } = "v2";
 
     public int BatchSize { get; set; } = 64;
+
+    /// <summary>Weight of the ok-vs-defect cross-entropy added to the 6-class one (0 turns it off).</summary>
+    public double BinaryLossWeight { get; set; } = 1.0;
 
     /// <summary>Peak learning rate of the one-cycle schedule (AdamW).</summary>
     public double LearningRate { get; set; } = 0.004;
