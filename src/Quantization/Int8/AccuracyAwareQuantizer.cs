@@ -50,7 +50,7 @@ public static class AccuracyAwareQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var alone = Copy(options.Quantization);
-            foreach (var other in candidates.Where(o => o.Name != node.Name))
+            foreach (var other in model.Graph.Nodes.Where(o => o.Name != node.Name))
             {
                 alone.ExcludedNodes.Add(other.Name);
             }

@@ -36,7 +36,7 @@ public sealed class QuantCliTests : IDisposable
         Assert.Equal(3, r.GetProperty("opHistogram").GetProperty("Relu").GetInt32());
         // Independent count: the builder's weight and bias sizes.
         Assert.Equal((8 * 9) + 8 + (16 * 72) + 16 + (32 * 256) + 32 + (32 * 10), r.GetProperty("parameterCount").GetInt64());
-        Assert.Equal(["'conv1' (Conv)", "'conv2' (Conv)", "'fc' (Gemm)", "'head' (MatMul)"], r.GetProperty("staticInt8Nodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["'conv1' (Conv)", "'conv2' (Conv)", "'flatten' (Flatten)", "'fc' (Gemm)", "'head' (MatMul)"], r.GetProperty("staticInt8Nodes").EnumerateArray().Select(e => e.GetString()));
 
         var (textExit, text, _) = CliRunner.Run("inspect", path);
         Assert.Equal(0, textExit);
@@ -56,7 +56,7 @@ public sealed class QuantCliTests : IDisposable
         Assert.True(exit == 0, stderr);
         var q = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(32, q.GetProperty("calibrationSamples").GetInt32());
-        Assert.Equal(4, q.GetProperty("quantizedNodes").GetArrayLength());
+        Assert.Equal(5, q.GetProperty("quantizedNodes").GetArrayLength()); // conv1, conv2, flatten (int8 pass-through), fc, head
         var bytes = File.ReadAllBytes(outPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         Assert.Equal(sha, q.GetProperty("sha256").GetString());
@@ -170,7 +170,7 @@ public sealed class QuantCliTests : IDisposable
 
         Assert.True(exit == 0, stderr);
         var q = JsonDocument.Parse(stdout).RootElement;
-        Assert.Equal(["'conv2' (Conv)", "'fc' (Gemm)"], q.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["'conv2' (Conv)", "'flatten' (Flatten)", "'fc' (Gemm)"], q.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Theory]
