@@ -279,6 +279,7 @@ internal sealed class QdqRewriter
         var parameters = input.Parameters with { Scale = scale };
         var scaleName = AddInitializer(OnnxTensor.FromSingles(Unique(node.Outputs[0] + "_scale"), [scale]));
         var output = node.Outputs[0];
+        _removableInitializers.Add(constant!.Name);
         Remove(node);
         AddDequantize(input.Quantized, scaleName, input.ZeroPoint, output);
         _domain[output] = new QuantizedTensor(input.Quantized, output, scaleName, input.ZeroPoint, parameters);
@@ -295,6 +296,7 @@ internal sealed class QdqRewriter
         QuantParameters parameters;
         if (FoldableClamp(output) is { } clamp)
         {
+            _removableInitializers.UnionWith(clamp.Node.Inputs.Skip(1));
             Remove(clamp.Node);
             output = clamp.Node.Outputs[0];
             parameters = clamp.Parameters;
