@@ -20,11 +20,11 @@ internal static class Evaluator
     /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
     private const double PointingTolerance = 4;
 
-    public static EvaluationReport Run(string modelDirectory, DefectDataset dataset, int count, string? camPreview = null)
+    public static EvaluationReport Run(string modelDirectory, DefectDataset dataset, int count, string? camPreview = null, string? variant = null)
     {
         var previewSamples = new List<DefectSample>();
         var previewMaps = new List<float[]>();
-        using var model = EdgeModel.Load(modelDirectory);
+        using var model = EdgeModel.Load(modelDirectory, new EdgeModelOptions { Variant = variant });
         var m = model.Manifest;
         var pre = m.Preprocessing ?? throw new InvalidOperationException("Manifest has no preprocessing.");
         var mean = pre.Mean ?? throw new InvalidOperationException("Manifest preprocessing has no mean.");
