@@ -30,17 +30,19 @@ internal static class QuantizeCommand
         method.AcceptOnlyFromAmong("minmax", "percentile");
         var percentile = new Option<double>("--percentile") { Description = "Upper percentile for --method percentile.", DefaultValueFactory = _ => 99.99 };
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
-        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul).", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul, Add, Mul, Concat, MaxPool, Reshape...; see docs/quantization.md).", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
+        var activations = new Option<string>("--activations") { Description = "Activation type: uint8 (fastest on x86) or int8 (ONNX Runtime fuses it on x86 only with session.qdqisint8allowed=1, which the manifest variant then records).", DefaultValueFactory = _ => "uint8" };
+        activations.AcceptOnlyFromAmong("uint8", "int8");
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
         var specializeSample = FixedInputs.CreateSampleOption();
         var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
         var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of .npy inputs for the accuracy budget (default: the calibration set)." };
 
-        var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
+        var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 (or int8) activations from calibrated ranges; Conv, Gemm, MatMul, Add, Mul, Concat, pools, Sigmoid, Softmax, LeakyRelu fused by ONNX Runtime, shape operators run on int8 data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, fixInput, fixShape, specializeSample, minCosine, accuracyData })
+        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData })
         {
             command.Options.Add(o);
         }
@@ -53,7 +55,7 @@ internal static class QuantizeCommand
             var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
-            var options = new StaticQuantizationOptions();
+            var options = new StaticQuantizationOptions { ActivationType = parse.GetValue(activations) == "int8" ? ActivationType.Int8 : ActivationType.UInt8 };
             ApplyExclusions(onnx, parse.GetValue(excludeNodes), parse.GetValue(excludeOps), options.ExcludedNodes, options.OpTypes, StaticQuantizationOptions.SupportedOpTypes);
 
             var calibrationOptions = new CalibrationOptions
@@ -77,7 +79,7 @@ internal static class QuantizeCommand
                 result = StaticQuantizer.Quantize(onnx, ranges, options);
             }
 
-            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation]) with { Accuracy = accuracy };
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig) with { Accuracy = accuracy };
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -147,7 +149,8 @@ internal static class QuantizeCommand
 
     internal static QuantizeReport Finish(
         ModelLocation location, string outPath, OnnxModel quantized, string mode, string? method, int samples, IReadOnlyList<string> preparation,
-        IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers)
+        IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers,
+        IReadOnlyDictionary<string, string>? configEntries = null)
     {
         if (quantizedNodes.Count == 0)
         {
@@ -180,7 +183,7 @@ internal static class QuantizeCommand
                     GraphOptimizationLevel = source.Session.GraphOptimizationLevel,
                     ExecutionMode = source.Session.ExecutionMode,
                     DisabledOptimizers = [.. source.Session.DisabledOptimizers.Union(disabledOptimizers, StringComparer.Ordinal)],
-                    ConfigEntries = new Dictionary<string, string>(source.Session.ConfigEntries, StringComparer.Ordinal),
+                    ConfigEntries = MergeConfig(source.Session.ConfigEntries, configEntries),
                 },
             };
             manifest.Variants = [.. manifest.Variants.Where(v => v.Name != variantName), entry];
@@ -206,6 +209,18 @@ internal static class QuantizeCommand
             manifestPath is null ? null : variantName,
             sha,
             disabledOptimizers);
+    }
+
+    /// <summary>The source variant's session config entries with the ones the quantized model needs set over them.</summary>
+    private static Dictionary<string, string> MergeConfig(IDictionary<string, string> source, IReadOnlyDictionary<string, string>? required)
+    {
+        var merged = new Dictionary<string, string>(source, StringComparer.Ordinal);
+        foreach (var (key, value) in required ?? new Dictionary<string, string>())
+        {
+            merged[key] = value;
+        }
+
+        return merged;
     }
 
     private static void WriteText(TextWriter w, QuantizeReport r)

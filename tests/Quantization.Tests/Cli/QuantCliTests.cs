@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeAI.Inference;
 using EdgeAI.Quantization.Calibration;
+using EdgeAI.Quantization.Onnx;
 using EdgeAI.Quantization.Tests.Int8;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EdgeAI.Quantization.Tests.Cli;
 
@@ -157,6 +159,23 @@ public sealed class QuantCliTests : IDisposable
         Assert.True(a.GetProperty("minCosine").GetDouble() >= budget);
         var (cExit, _, cErr) = CliRunner.Run("compare", fp32, int8, "--data", calib, "--repeats", "0", "--min-cosine", budgetText);
         Assert.True(cExit == 0, cErr);
+    }
+
+    [Fact]
+    public void Int8_activations_are_recorded_with_the_session_entry_onnx_runtime_needs_to_fuse_them()
+    {
+        var modelDir = CliModels.WriteModelDirectory(Path.Combine(_dir, "model"));
+        var calib = CliModels.WriteImages(Path.Combine(_dir, "calib"), 1000, 8);
+        var outPath = Path.Combine(modelDir, "model.int8s.onnx");
+
+        var (exit, _, stderr) = CliRunner.Run("quantize", "static", modelDir, "--calibration", calib, "--out", outPath, "--activations", "int8", "--variant", "int8s");
+
+        Assert.True(exit == 0, stderr);
+        var variant = ModelManifestReader.Read(Path.Combine(modelDir, ModelManifest.FileName)).FindVariant("int8s")!;
+        Assert.Equal("1", variant.Session.ConfigEntries["session.qdqisint8allowed"]);
+        var model = OnnxModel.Load(outPath);
+        Assert.All(model.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear"), q => Assert.Equal(TensorElementType.Int8, model.Graph.FindInitializer(q.Inputs[2])!.ElementType));
+        Assert.Equal(2, CliRunner.Run("quantize", "static", modelDir, "--calibration", calib, "--out", outPath, "--activations", "int4").Exit);
     }
 
     [Fact]
