@@ -140,6 +140,27 @@ public sealed class QdqOperatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Div_by_a_negative_or_non_scalar_constant_and_a_shared_conv_output_are_left_as_they_are()
+    {
+        // (q - z)·s / c with c < 0 would need a negative scale, and a per-channel divisor a per-channel scale: Div stays fp32.
+        foreach (var divisor in new[] { new[] { -2f }, new[] { 1f, 2f, 3f, 4f, 5f, 6f, 7f, 8f } })
+        {
+            var fp32 = Build(g => Conv(g.AddInitializer("k", divisor, divisor.Length == 1 ? [1] : [1, 8, 1, 1]).AddNode("Div", ["c", "k"], ["m"]), "m", "y", 8, seed: 30));
+            var result = StaticQuantizer.Quantize(fp32, Calibrate(fp32));
+            Assert.Contains(result.Model.Graph.Nodes, n => n.OpType == "Div");
+            Assert.Contains(result.SkippedNodes, m => m.Contains("positive scalar constant", StringComparison.Ordinal));
+            AssertAgrees($"Div by [{string.Join(", ", divisor)}]", fp32, result.Model, NoConfig);
+        }
+
+        // A Conv output read by the HardSigmoid and by a graph output cannot absorb alpha and beta.
+        var shared = new OnnxGraphBuilder("shared").Opset(17).AddInput("x", TensorElementType.Float, InputShape.Select(d => (OnnxDimension)d).ToArray());
+        Conv(shared, "x", "c", 4, seed: 1).AddNode("HardSigmoid", ["c"], ["y"]).AddOutput("y", TensorElementType.Float).AddOutput("c", TensorElementType.Float);
+        var (prepared, changes) = ModelPreparer.Prepare(shared.Build());
+        Assert.Contains(prepared.Graph.Nodes, n => n.OpType == "HardSigmoid");
+        Assert.DoesNotContain(changes, c => c.Contains("HardSigmoid", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Int8_activations_fuse_only_with_the_session_entry_the_options_report()
     {
         var fp32 = Build(Graphs["Add"].Body);
