@@ -93,12 +93,20 @@ internal static class InspectCommand
         return (result.QuantizedNodes, result.SkippedNodes);
     }
 
-    /// <summary>The float tensors among <paramref name="names"/>, as ONNX Runtime's type inference reports them when the model loads.</summary>
+    /// <summary>The float tensors among <paramref name="names"/>, as ONNX Runtime's type inference reports them when the model loads (all of them when it cannot load it).</summary>
     private static HashSet<string> FloatTensors(OnnxModel model, List<string> names)
     {
         var outputs = model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
-        using var session = new InferenceSession(model.WithOutputs([.. names.Where(n => !outputs.Contains(n) && model.Graph.Inputs.All(i => i.Name != n))]).ToSelfContainedBytes());
-        return [.. session.InputMetadata.Concat(session.OutputMetadata).Where(m => m.Value.IsTensor && m.Value.ElementDataType == TensorElementType.Float).Select(m => m.Key)];
+        try
+        {
+            using var session = new InferenceSession(model.WithOutputs([.. names.Where(n => !outputs.Contains(n) && model.Graph.Inputs.All(i => i.Name != n))]).ToSelfContainedBytes());
+            return [.. session.InputMetadata.Concat(session.OutputMetadata).Where(m => m.Value.IsTensor && m.Value.ElementDataType == TensorElementType.Float).Select(m => m.Key)];
+        }
+        catch (OnnxRuntimeException)
+        {
+            // ONNX Runtime cannot load it (e.g. a custom operator): plan as if every tensor were float.
+            return [.. names];
+        }
     }
 
     private static IReadOnlyList<string> DynamicPlan(OnnxModel model) => DynamicQuantizer.Quantize(model).QuantizedNodes;
