@@ -60,7 +60,7 @@ internal sealed class QdqRewriter
             }
 
             var kind = QdqOperators.KindOf(node.OpType);
-            if (kind is QdqOperatorKind.PassThrough or QdqOperatorKind.Rescale && (node.Inputs.Count == 0 || !_domain.ContainsKey(node.Inputs[0])))
+            if ((kind is QdqOperatorKind.PassThrough or QdqOperatorKind.Rescale) && (node.Inputs.Count == 0 || !_domain.ContainsKey(node.Inputs[0])))
             {
                 // Nothing quantized flows in (a shape computation, or an fp32 neighbour): the node stays as it is.
                 continue;
@@ -83,7 +83,7 @@ internal sealed class QdqRewriter
             {
                 _quantized.Add(node.Label);
             }
-            else if (reason.Length > 0)
+            else
             {
                 _skipped.Add($"Node {node.Label}: {reason}");
             }
@@ -151,7 +151,11 @@ internal sealed class QdqRewriter
 
                 node.SetInput(0, Dequantized(node.Inputs[0]).Dequantized);
                 node.SetInput(1, Dequantized(node.Inputs[1]).Dequantized);
-                QuantizeOutput(node);
+                if (_options.QuantizeOutputs)
+                {
+                    QuantizeOutput(node);
+                }
+
                 return null;
             default:
                 return weight is null
