@@ -17,7 +17,8 @@ namespace EdgeAI.Agents;
 [JsonSerializable(typeof(Commands.DemoReport))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Inspection.DefectInspection[]))]
-[JsonSerializable(typeof(Inspection.InspectionMessage))]
+[JsonSerializable(typeof(Inspection.InspectionResult))]
+[JsonSerializable(typeof(Inspection.DefectResult))]
 internal sealed partial class AgentsJsonContext : JsonSerializerContext
 {
     /// <summary>

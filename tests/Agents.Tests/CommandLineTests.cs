@@ -58,8 +58,9 @@ public sealed class CommandLineTests
         Assert.Equal(envelopes.Length + inspections.Length, envelopes.Concat(inspections).Select(e => e.GetProperty("messageId").GetString()).Distinct().Count());
 
         // The demo camera replays held-out pictures named by their true label; the first is a dent the model finds.
-        var first = inspections[0].GetProperty("payload").GetProperty("inspection");
+        var first = inspections[0].GetProperty("payload");
         Assert.Equal("00-dent.png", first.GetProperty("source").GetString());
+        Assert.Equal(0, first.GetProperty("frame").GetInt64());
         Assert.InRange(first.GetProperty("defectScore").GetDouble(), 0, 1);
         var inventory = envelopes.First(e => e.GetProperty("kind").GetString() == "inventory").GetProperty("payload");
         Assert.Equal(0, inventory.GetProperty("failed").GetInt32());

@@ -2,6 +2,7 @@ using System.CommandLine;
 using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
+using EdgeAI.Quantization.Pruning;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -64,10 +65,7 @@ internal static class InspectCommand
             [.. graph.Outputs.Select(ToReport)],
             specialized.Graph.Nodes.Count,
             histogram,
-            initializers.Sum(t => t.ElementCount) + graph.Nodes
-                .Where(n => n.OpType == "Constant" && n.Domain.Length == 0)
-                .Select(n => n.FindAttribute("value"))
-                .Sum(a => a is { Kind: OnnxAttributeKind.Tensor } ? a.GetTensor().ElementCount : 0),
+            ModelCost.CountParameters(model),
             initializers.Count,
             preparation,
             staticNodes,

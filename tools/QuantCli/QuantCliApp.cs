@@ -18,12 +18,13 @@ internal static class QuantCliApp
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         ArgumentNullException.ThrowIfNull(args);
-        var root = new RootCommand("EdgeAI model toolchain: inspect ONNX models, quantize them to int8 and compare the result with the original.");
+        var root = new RootCommand("EdgeAI model toolchain: inspect ONNX models, quantize them to int8, prune them, and compare the result with the original.");
         root.Options.Add(JsonOption);
         root.Options.Add(VerboseOption);
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(PruneCommand.Create());
 
         var parse = root.Parse(args);
         var verbose = parse.GetValue(VerboseOption);
@@ -52,7 +53,7 @@ internal static class QuantCliApp
     private static int? Classify(Exception ex) => ex switch
     {
         CliCheckFailedException => ExitCodes.Failed,
-        CliUsageException or FileNotFoundException or DirectoryNotFoundException or OnnxFormatException or NpyFormatException
+        CliUsageException or FileNotFoundException or DirectoryNotFoundException or OnnxFormatException or NpyFormatException or CalibrationDataException
             or EdgeModelException or ArgumentException or UnauthorizedAccessException => ExitCodes.BadInput,
         OperationCanceledException => null,
         _ => ExitCodes.Failed,

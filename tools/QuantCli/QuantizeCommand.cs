@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Security.Cryptography;
-using EdgeAI.Inference;
-using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
 
@@ -24,11 +22,8 @@ internal static class QuantizeCommand
     private static Command CreateStatic()
     {
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
-        var calibration = new Option<string>("--calibration") { Description = "Directory of .npy calibration samples (one file per sample, or one folder per sample with <input>.npy).", Required = true };
+        var calibration = new CalibrationInputs();
         var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
-        var method = new Option<string>("--method") { Description = "Range calibration: minmax or percentile.", DefaultValueFactory = _ => "minmax" };
-        method.AcceptOnlyFromAmong("minmax", "percentile");
-        var percentile = new Option<double>("--percentile") { Description = "Upper percentile for --method percentile.", DefaultValueFactory = _ => 99.99 };
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
         var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul, Add, Mul, Concat, MaxPool, Reshape...; see docs/quantization.md).", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
@@ -38,11 +33,11 @@ internal static class QuantizeCommand
         var fixShape = FixedInputs.CreateShapeOption();
         var specializeSample = FixedInputs.CreateSampleOption();
         var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
-        var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of .npy inputs for the accuracy budget (default: the calibration set)." };
+        var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of inputs for the accuracy budget, in any --calibration-format (default: the calibration set)." };
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 (or int8) activations from calibrated ranges; Conv, Gemm, MatMul, Add, Mul, Concat, pools, Sigmoid, Softmax, LeakyRelu fused by ONNX Runtime, shape operators run on int8 data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { calibration, output, method, percentile, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData })
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
         {
             command.Options.Add(o);
         }
@@ -58,18 +53,12 @@ internal static class QuantizeCommand
             var options = new StaticQuantizationOptions { ActivationType = parse.GetValue(activations) == "int8" ? ActivationType.Int8 : ActivationType.UInt8 };
             ApplyExclusions(onnx, parse.GetValue(excludeNodes), parse.GetValue(excludeOps), options.ExcludedNodes, options.OpTypes, StaticQuantizationOptions.SupportedOpTypes);
 
-            var calibrationOptions = new CalibrationOptions
-            {
-                Method = parse.GetValue(method) == "percentile" ? CalibrationMethod.Percentile : CalibrationMethod.MinMax,
-                Percentile = parse.GetValue(percentile),
-            };
-            var inputs = GraphInputNames(onnx);
-            var ranges = Calibrator.Calibrate(onnx, NpyCalibrationSet.Read(parse.GetValue(calibration)!, inputs), calibrationOptions);
+            var (ranges, skippedFiles) = calibration.Calibrate(parse, location, onnx);
             QuantizationResult result;
             AccuracyReport? accuracy = null;
             if (parse.GetValue(minCosine) is { } budget)
             {
-                var measure = NpyCalibrationSet.Read(parse.GetValue(accuracyData) ?? parse.GetValue(calibration)!, inputs).ToList();
+                var measure = calibration.Open(parse, parse.GetValue(accuracyData) ?? parse.GetValue(calibration.Data)!, location, onnx).ToList();
                 var aware = AccuracyAwareQuantizer.Quantize(onnx, ranges, measure, new AccuracyAwareOptions { MinCosine = budget, Quantization = options });
                 result = aware.Quantization;
                 accuracy = new AccuracyReport(budget, aware.MinCosine, aware.BudgetMet, aware.KeptFp32, [.. aware.Sensitivities.Select(x => new SensitivityReport(x.Label, Output.Finite(x.SqnrDb)))]);
@@ -79,7 +68,8 @@ internal static class QuantizeCommand
                 result = StaticQuantizer.Quantize(onnx, ranges, options);
             }
 
-            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig) with { Accuracy = accuracy };
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(calibration.Method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig)
+                with { Accuracy = accuracy, SkippedCalibrationFiles = [.. skippedFiles.Select(f => f.Path)] };
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -166,31 +156,10 @@ internal static class QuantizeCommand
         quantized.Save(outPath);
         var bytes = File.ReadAllBytes(outPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        string? manifestPath = null;
-        if (location is { Directory: { } dir, Manifest: { } manifest, Variant: { } source })
-        {
-            var entry = new ModelVariant
-            {
-                Name = variantName,
-                File = Path.GetRelativePath(Path.GetFullPath(dir), Path.GetFullPath(outPath)).Replace('\\', '/'),
-                Sha256 = sha,
-                SizeBytes = bytes.Length,
-                Metrics = new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length },
-                Session = new SessionSettings
-                {
-                    IntraOpThreads = source.Session.IntraOpThreads,
-                    InterOpThreads = source.Session.InterOpThreads,
-                    GraphOptimizationLevel = source.Session.GraphOptimizationLevel,
-                    ExecutionMode = source.Session.ExecutionMode,
-                    DisabledOptimizers = [.. source.Session.DisabledOptimizers.Union(disabledOptimizers, StringComparer.Ordinal)],
-                    ConfigEntries = MergeConfig(source.Session.ConfigEntries, configEntries),
-                },
-            };
-            manifest.Variants = [.. manifest.Variants.Where(v => v.Name != variantName), entry];
-            manifestPath = Path.Combine(dir, ModelManifest.FileName);
-            ModelManifestReader.Write(manifest, manifestPath);
-            ModelManifestReader.Read(manifestPath);
-        }
+        var manifestPath = ManifestVariants.Add(
+            location, outPath, bytes.Length, sha, variantName, disabledOptimizers,
+            new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length },
+            configEntries);
 
         var inputBytes = new FileInfo(location.OnnxPath).Length;
         return new QuantizeReport(
@@ -211,25 +180,13 @@ internal static class QuantizeCommand
             disabledOptimizers);
     }
 
-    /// <summary>The source variant's session config entries with the ones the quantized model needs set over them.</summary>
-    private static Dictionary<string, string> MergeConfig(IDictionary<string, string> source, IReadOnlyDictionary<string, string>? required)
-    {
-        var merged = new Dictionary<string, string>(source, StringComparer.Ordinal);
-        foreach (var (key, value) in required ?? new Dictionary<string, string>())
-        {
-            merged[key] = value;
-        }
-
-        return merged;
-    }
-
     private static void WriteText(TextWriter w, QuantizeReport r)
     {
         w.WriteLine($"{r.Mode} int8: {r.Output}");
         w.WriteLine($"  {r.InputBytes:N0} -> {r.OutputBytes:N0} bytes ({Output.F(r.SizeRatio, "F3")}x), sha256 {r.Sha256}");
         if (r.Method is not null)
         {
-            w.WriteLine($"  calibration: {r.Method}, {r.CalibrationSamples} sample(s)");
+            w.WriteLine($"  calibration: {r.Method}, {r.CalibrationSamples} sample(s){(r.SkippedCalibrationFiles is { Count: > 0 } skipped ? $", {skipped.Count} file(s) skipped: {string.Join(", ", skipped)}" : "")}");
         }
 
         foreach (var p in r.Preparation)

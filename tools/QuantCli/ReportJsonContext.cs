@@ -7,4 +7,5 @@ namespace EdgeAI.QuantCli;
 [JsonSerializable(typeof(InspectReport))]
 [JsonSerializable(typeof(QuantizeReport))]
 [JsonSerializable(typeof(CompareReport))]
+[JsonSerializable(typeof(PruneReport))]
 internal sealed partial class ReportJsonContext : JsonSerializerContext;

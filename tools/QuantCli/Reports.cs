@@ -38,7 +38,8 @@ internal sealed record QuantizeReport(
     string? Variant,
     string Sha256,
     IReadOnlyList<string> DisabledOptimizers,
-    AccuracyReport? Accuracy = null);
+    AccuracyReport? Accuracy = null,
+    IReadOnlyList<string>? SkippedCalibrationFiles = null);
 
 /// <summary>Accuracy-aware mode in the <c>quantize static</c> report.</summary>
 internal sealed record AccuracyReport(double Budget, double MinCosine, bool BudgetMet, IReadOnlyList<string> KeptFp32, IReadOnlyList<SensitivityReport> Sensitivities);

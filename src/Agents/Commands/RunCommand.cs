@@ -48,8 +48,9 @@ internal static class RunCommand
                 Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
                 return ExitCodes.BadUsage;
             }
-            catch (InvalidOperationException ex) when (ex.InnerException is FormatException)
+            catch (InvalidOperationException ex) when (ex.InnerException is FormatException or ArgumentException)
             {
+                // The binder could not convert a value (a number, a time span, or a choice such as Inspection:Publish).
                 Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
                 return ExitCodes.BadUsage;
             }

@@ -50,7 +50,7 @@ internal static class DeviceHost
         builder.Services.AddOptions<DeviceOptions>().ValidateOnStart();
         builder.Services.AddOptions<MqttPublisherOptions>().ValidateOnStart();
         builder.Services.AddOptions<FleetOptions>().ValidateOnStart();
-        builder.Services.AddSingleton<IValidateOptions<InspectionOptions>, OptionsValidators>();
+        builder.Services.AddSingleton<IValidateOptions<InspectionOptions>, InspectionOptionsValidator>();
         builder.Services.AddOptions<InspectionOptions>().ValidateOnStart();
 
         builder.Services.AddSingleton(TimeProvider.System);

@@ -21,5 +21,6 @@ internal sealed class DeviceOptions
 
     public string ResolvedDataPath => Resolve(DataPath);
 
-    private static string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
+    /// <summary>An absolute path as is; a relative one taken from the program's folder.</summary>
+    public static string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
 }

@@ -1,11 +1,10 @@
-using EdgeAI.Agents.Inspection;
 using EdgeAI.Messaging;
 using Microsoft.Extensions.Options;
 
 namespace EdgeAI.Agents.Hosting;
 
 /// <summary>Startup validation: each failure names the configuration key and what it expects.</summary>
-internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IValidateOptions<MqttPublisherOptions>, IValidateOptions<FleetOptions>, IValidateOptions<InspectionOptions>
+internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IValidateOptions<MqttPublisherOptions>, IValidateOptions<FleetOptions>
 {
     public ValidateOptionsResult Validate(string? name, DeviceOptions options)
     {
@@ -46,22 +45,6 @@ internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IVali
         options.HeartbeatSeconds is >= 0.05 and <= 86400
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail($"Fleet:HeartbeatSeconds is {options.HeartbeatSeconds}; expected 0.05-86400.");
-
-    public ValidateOptionsResult Validate(string? name, InspectionOptions options)
-    {
-        var errors = new List<string>();
-        if (options.FramesPerSecond is < 0.1 or > 120 || double.IsNaN(options.FramesPerSecond))
-        {
-            errors.Add($"Inspection:FramesPerSecond is {options.FramesPerSecond}; expected 0.1-120.");
-        }
-
-        if (options.Enabled && (string.IsNullOrWhiteSpace(options.Model) || options.Model.Contains("..", StringComparison.Ordinal) || Path.IsPathRooted(options.Model)))
-        {
-            errors.Add($"Inspection:Model '{options.Model}' must be a model directory name under Device:ModelsPath.");
-        }
-
-        return Result(errors);
-    }
 
     internal static void CheckTopicLevel(List<string> errors, string key, string? value)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using EdgeAI.Inference;
 using EdgeAI.Vision;
 
@@ -6,25 +7,42 @@ namespace EdgeAI.Agents.Inspection;
 
 /// <summary>
 /// Runs the defect model on decoded frames: preprocessing from the manifest, softmax over the logits,
-/// the manifest's <c>defect</c> threshold, and a box from the class activation map. One instance per
+/// the manifest's <c>defect</c> threshold, and boxes from the class activation maps. One instance per
 /// thread (it owns a <see cref="ModelRunner"/>); the model may be shared.
 /// </summary>
+/// <remarks>
+/// Regions of a defective frame: the most likely defect class, and every other defect class whose probability
+/// is at least <c>regionMinProbability</c>, each contribute the 8-connected groups of cells at or above half of
+/// their own map's range (<see cref="HeatmapRegions"/>); all are ordered by peak heat, then probability, and
+/// the first <c>maxRegions</c> are kept. Cell (i, j) of an h x w map covers source rows
+/// [i, i+1) * H / h and columns [j, j+1) * W / w (the model sees the whole image resized to its input).
+/// </remarks>
 internal sealed class DefectInspector : IDisposable
 {
     private readonly EdgeModel _model;
     private readonly ModelRunner _runner;
     private readonly ImagePreprocessor _preprocessor;
+    private readonly HeatmapRegions _regions;
+    private readonly CellRegion[] _cells;
+    private readonly List<(int Class, CellRegion Cells)> _found = [];
     private readonly string[] _labels;
     private readonly double _threshold;
+    private readonly double _regionMinProbability;
+    private readonly int _maxRegions;
+    private readonly int _logitsIndex;
     private readonly int _camIndex;
     private readonly int _camHeight;
     private readonly int _camWidth;
     private readonly int _okIndex;
     private readonly float[] _probabilities;
 
-    public DefectInspector(EdgeModel model)
+    /// <exception cref="ModelFormatException">The manifest lacks an <c>ok</c> label, a defect threshold or the <c>cam</c> output.</exception>
+    public DefectInspector(EdgeModel model, double regionMinProbability = 0.25, int maxRegions = 8)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRegions);
         _model = model;
+        _regionMinProbability = regionMinProbability;
+        _maxRegions = maxRegions;
         var manifest = model.Manifest;
         var manifestPath = Path.Combine(model.Directory, ModelManifest.FileName);
         _labels = manifest.Labels;
@@ -42,34 +60,40 @@ internal sealed class DefectInspector : IDisposable
 
         _preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.FromSpec(manifest.Preprocessing, manifestPath));
         _runner = model.CreateRunner();
+        _logitsIndex = _runner.OutputIndex("logits");
         _camIndex = _runner.OutputIndex("cam");
-        if (_camIndex < 0 || _runner.OutputShape(_camIndex).Length != 4)
+        if (_logitsIndex < 0 || _camIndex < 0 || _runner.OutputShape(_camIndex).Length != 4)
         {
-            throw new ModelFormatException($"Model manifest '{manifestPath}': an output 'cam' [N, classes, h, w] is needed for defect heatmaps.", manifestPath);
+            throw new ModelFormatException($"Model manifest '{manifestPath}': outputs 'logits' [N, classes] and 'cam' [N, classes, h, w] are needed for defect inspection.", manifestPath);
         }
 
         _camHeight = (int)_runner.OutputShape(_camIndex)[2];
         _camWidth = (int)_runner.OutputShape(_camIndex)[3];
+        _regions = new HeatmapRegions(_camWidth, _camHeight);
+        _cells = new CellRegion[_regions.MaxRegions];
     }
 
     /// <summary>Width and height of the heatmap grid.</summary>
     public (int Width, int Height) HeatmapSize => (_camWidth, _camHeight);
 
-    /// <summary>Inspects one frame; <paramref name="heatmap"/> (w*h) receives the defect class's map scaled to [0, 1].</summary>
+    /// <summary>The loaded model.</summary>
+    public EdgeModel Model => _model;
+
+    /// <summary>Inspects one frame; <paramref name="heatmap"/> (w*h) receives the most likely defect class's map scaled to [0, 1].</summary>
     public DefectInspection Inspect(Frame frame, Span<float> heatmap)
     {
-        var sw = Stopwatch.StartNew();
+        var start = Stopwatch.GetTimestamp();
         _preprocessor.Process(frame, _runner.Input<float>(0));
+        var preprocessed = Stopwatch.GetTimestamp();
         _runner.Run();
-        var latency = sw.Elapsed.TotalMilliseconds;
+        var inferred = Stopwatch.GetTimestamp();
 
         var probabilities = _probabilities;
-        System.Numerics.Tensors.TensorPrimitives.SoftMax(_runner.Output<float>("logits"), probabilities);
-        var best = 0;
+        TensorPrimitives.SoftMax(_runner.Output<float>(_logitsIndex), probabilities);
+        var best = TensorPrimitives.IndexOfMax(probabilities);
         var bestDefect = _okIndex == 0 ? 1 : 0;
         for (var k = 0; k < probabilities.Length; k++)
         {
-            best = probabilities[k] > probabilities[best] ? k : best;
             if (k != _okIndex && probabilities[k] > probabilities[bestDefect])
             {
                 bestDefect = k;
@@ -77,61 +101,93 @@ internal sealed class DefectInspector : IDisposable
         }
 
         var score = 1 - probabilities[_okIndex];
-        var cells = _camWidth * _camHeight;
-        var map = _runner.Output<float>(_camIndex).Slice(bestDefect * cells, cells);
-        var box = Box(map, frame.Width, frame.Height, heatmap);
+        var defective = score > _threshold;
+        HeatmapRegions.Scale(Map(bestDefect), heatmap);
+        var box = Union(_regions.Find(Map(bestDefect), _cells), frame.Width, frame.Height);
+        var regions = defective ? Regions(bestDefect, frame.Width, frame.Height) : [];
+
+        var preprocessMs = Stopwatch.GetElapsedTime(start, preprocessed).TotalMilliseconds;
+        var inferenceMs = Stopwatch.GetElapsedTime(preprocessed, inferred).TotalMilliseconds;
         return new DefectInspection(
             frame.SourceId,
             _labels[best],
             Math.Round(score, 6),
-            score > _threshold,
+            _threshold,
+            defective,
             _labels[bestDefect],
             box,
+            regions,
             _labels.Select((l, i) => (l, Math.Round((double)probabilities[i], 6))).ToDictionary(p => p.l, p => p.Item2),
             _model.Variant.Name,
-            Math.Round(latency, 3));
+            Math.Round(preprocessMs + inferenceMs, 3),
+            Math.Round(preprocessMs, 3),
+            Math.Round(inferenceMs, 3));
     }
 
     public void Dispose() => _runner.Dispose();
 
-    // The map's cells at or above half its peak, as a box in source pixels. Cell (i, j) covers rows
-    // [i, i+1) * H / h of the source (the model sees the whole image resized to its input).
-    private int[] Box(ReadOnlySpan<float> map, int width, int height, Span<float> heatmap)
-    {
-        float min = float.MaxValue, max = float.MinValue;
-        foreach (var v in map)
-        {
-            min = Math.Min(min, v);
-            max = Math.Max(max, v);
-        }
+    private ReadOnlySpan<float> Map(int label) =>
+        _runner.Output<float>(_camIndex).Slice(label * _camWidth * _camHeight, _camWidth * _camHeight);
 
-        var range = max - min;
-        int top = _camHeight, left = _camWidth, bottom = -1, right = -1;
-        for (var i = 0; i < _camHeight; i++)
+    private DefectRegion[] Regions(int bestDefect, int width, int height)
+    {
+        _found.Clear();
+        for (var k = 0; k < _labels.Length; k++)
         {
-            for (var j = 0; j < _camWidth; j++)
+            if (k == _okIndex || (k != bestDefect && _probabilities[k] < _regionMinProbability))
             {
-                var normalized = range > 0 ? (map[(i * _camWidth) + j] - min) / range : 0f;
-                heatmap[(i * _camWidth) + j] = normalized;
-                if (normalized >= 0.5f)
-                {
-                    top = Math.Min(top, i);
-                    bottom = Math.Max(bottom, i);
-                    left = Math.Min(left, j);
-                    right = Math.Max(right, j);
-                }
+                continue;
+            }
+
+            var count = _regions.Find(Map(k), _cells);
+            for (var r = 0; r < count; r++)
+            {
+                _found.Add((k, _cells[r]));
             }
         }
 
-        if (bottom < 0)
+        _found.Sort((a, b) =>
+        {
+            var byPeak = b.Cells.Peak.CompareTo(a.Cells.Peak);
+            return byPeak != 0 ? byPeak : _probabilities[b.Class].CompareTo(_probabilities[a.Class]);
+        });
+        var regions = new DefectRegion[Math.Min(_found.Count, _maxRegions)];
+        for (var i = 0; i < regions.Length; i++)
+        {
+            var (k, cells) = _found[i];
+            regions[i] = new DefectRegion(_labels[k], Math.Round((double)_probabilities[k], 6), Math.Round((double)cells.Peak, 4), ToPixels(cells.Column, cells.Row, cells.Column + cells.Columns, cells.Row + cells.Rows, width, height));
+        }
+
+        return regions;
+    }
+
+    // The bounding box of every hot cell: the union of the map's regions.
+    private int[] Union(int count, int width, int height)
+    {
+        if (count == 0)
         {
             return [0, 0, 0, 0];
         }
 
+        int left = _camWidth, top = _camHeight, right = 0, bottom = 0;
+        foreach (var c in _cells.AsSpan(0, count))
+        {
+            left = Math.Min(left, c.Column);
+            top = Math.Min(top, c.Row);
+            right = Math.Max(right, c.Column + c.Columns);
+            bottom = Math.Max(bottom, c.Row + c.Rows);
+        }
+
+        return ToPixels(left, top, right, bottom, width, height);
+    }
+
+    // Cells [left, right) x [top, bottom) as a box in source pixels.
+    private int[] ToPixels(int left, int top, int right, int bottom, int width, int height)
+    {
         var x0 = left * width / _camWidth;
         var y0 = top * height / _camHeight;
-        var x1 = (right + 1) * width / _camWidth;
-        var y1 = (bottom + 1) * height / _camHeight;
+        var x1 = right * width / _camWidth;
+        var y1 = bottom * height / _camHeight;
         return [x0, y0, x1 - x0, y1 - y0];
     }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Numerics;
 using EdgeAI.Agents.Hosting;
 using EdgeAI.Inference;
 using EdgeAI.Messaging;
@@ -9,9 +11,11 @@ using Microsoft.Extensions.Options;
 namespace EdgeAI.Agents.Inspection;
 
 /// <summary>
-/// Reads frames from the line camera, runs the defect model and publishes one result per frame
-/// (<c>…/inspection/result</c>). The camera drops the oldest frames when inference falls behind (it
-/// counts them), so nothing queues without bound; images never leave the device.
+/// Reads frames from the configured source (<c>Inspection:Source</c>), runs the defect model and publishes one
+/// <c>…/inspection/result</c> per frame or one <c>…/inspection/defect</c> per defect region. A pump reads the
+/// source into a small queue that drops its oldest frame when inference falls behind a live camera (counted and
+/// reported in every message), so nothing queues without bound. Pictures are saved locally only when
+/// <c>Inspection:SaveImages</c> asks for it and never leave the device.
 /// </summary>
 internal sealed partial class InspectionAgent : BackgroundService
 {
@@ -22,6 +26,7 @@ internal sealed partial class InspectionAgent : BackgroundService
     private readonly InspectionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<InspectionAgent> _logger;
+    private long _saveFailures;
 
     public InspectionAgent(MqttPublisher publisher, IOptions<DeviceOptions> device, IOptions<InspectionOptions> options, TimeProvider time, ILogger<InspectionAgent> logger)
     {
@@ -41,16 +46,6 @@ internal sealed partial class InspectionAgent : BackgroundService
         }
 
         var modelDirectory = Path.Combine(_device.ResolvedModelsPath, _options.Model);
-        var source = Path.Combine(modelDirectory, _options.SimulatedSource);
-        string[] pictures = Directory.Exists(source)
-            ? [.. Directory.GetFiles(source).Where(f => f.EndsWith(".png", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".jpg", StringComparison.OrdinalIgnoreCase)).Order(StringComparer.Ordinal)]
-            : [];
-        if (pictures.Length == 0)
-        {
-            LogNoSource(source);
-            return;
-        }
-
         EdgeModel model;
         try
         {
@@ -64,44 +59,172 @@ internal sealed partial class InspectionAgent : BackgroundService
         }
 
         using (model)
-        using (var inspector = new DefectInspector(model))
-        using (var camera = new SimulatedCamera(pictures, new SimulatedCameraOptions { FramesPerSecond = _options.FramesPerSecond }, _time, logger: _logger))
         {
-            var heatmap = new float[inspector.HeatmapSize.Width * inspector.HeatmapSize.Height];
-            LogStarted(model.Manifest.Name, model.Variant.Name, pictures.Length, _options.FramesPerSecond);
+            DefectInspector inspector;
+            CameraSource camera;
+            ImageStore? store;
             try
             {
-                await foreach (var frame in camera.ReadAllAsync(stoppingToken))
-                {
-                    using (frame)
-                    {
-                        var result = inspector.Inspect(frame, heatmap) with { Source = Path.GetFileName(frame.SourceId) };
-                        if (!_publisher.TryPublish(Name, "result", new InspectionMessage(result, frame.SequenceNumber, camera.DroppedFrames), AgentsJsonContext.Output.InspectionMessage))
-                        {
-                            LogRejected();
-                        }
-                    }
-                }
+                inspector = new DefectInspector(model, _options.RegionMinProbability, _options.MaxRegions);
+                store = CreateStore();
+                camera = InspectionSources.Create(_options, _device, _time, _logger);
             }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is EdgeModelException or IOException or UnauthorizedAccessException or ArgumentException)
             {
-                // Stopping.
+                LogSetupFailed(ex, _options.Source.Kind);
+                return;
+            }
+
+            using (inspector)
+            using (camera)
+            using (var queue = new FrameQueue(_options.QueueCapacity, dropOldest: !InspectionSources.KeepsBacklog(_options.Source.Kind)))
+            {
+                LogStarted(model.Manifest.Name, model.Variant.Name, camera.Name, _options.Publish);
+                await RunAsync(new Session(inspector, camera, queue, store), stoppingToken).ConfigureAwait(false);
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inspecting with {Model}/{Variant}: simulated camera over {Count} picture(s) at {Fps} frames/s")]
-    private partial void LogStarted(string model, string variant, int count, double fps);
+    private async Task RunAsync(Session session, CancellationToken stoppingToken)
+    {
+        var pump = Task.Run(() => session.Queue.PumpAsync(session.Camera, stoppingToken), CancellationToken.None);
+        var heatmap = new float[session.Inspector.HeatmapSize.Width * session.Inspector.HeatmapSize.Height];
+        try
+        {
+            await foreach (var frame in session.Queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
+            {
+                using (frame)
+                {
+                    Inspect(session, frame, heatmap);
+                }
+            }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "No pictures in {Source}; the inspection agent is idle")]
-    private partial void LogNoSource(string source);
+            LogSourceEnded(session.Camera.Name, session.Camera.FramesDelivered);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The source failed for good (a refused stream without reconnect, ffmpeg missing): this agent stops,
+            // the device and its other agents carry on.
+            LogSourceFailed(ex, session.Camera.Name);
+        }
+        finally
+        {
+            await pump.ConfigureAwait(false);
+        }
+    }
+
+    private void Inspect(Session session, Frame frame, Span<float> heatmap)
+    {
+        var wait = _time.GetUtcNow() - frame.Timestamp;
+        var start = Stopwatch.GetTimestamp();
+        var inspection = session.Inspector.Inspect(frame, heatmap);
+        var stem = ImageStore.Stem(frame.Timestamp, frame.SequenceNumber);
+        if (session.Store is { } store && (inspection.Defective || _options.SaveImages.Mode == ImageSaveMode.All))
+        {
+            Save(store, stem, frame, heatmap, session.Inspector.HeatmapSize, inspection);
+        }
+
+        var compute = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        var waitMs = Math.Max(0, wait.TotalMilliseconds);
+        var latency = new InspectionLatency(
+            Math.Round(waitMs, 3),
+            inspection.PreprocessMs,
+            inspection.InferenceMs,
+            Math.Round(Math.Max(0, compute - inspection.LatencyMs), 3),
+            Math.Round(waitMs + compute, 3));
+        var model = session.Inspector.Model;
+        var source = InspectionSources.KeepsBacklog(_options.Source.Kind) || _options.Source.Kind == InspectionSourceKind.Simulated
+            ? Path.GetFileName(frame.SourceId)
+            : frame.SourceId;
+        var dropped = session.Camera.DroppedFrames + session.Queue.DroppedFrames;
+        var corrupt = session.Camera.CorruptFrames;
+        if (_options.Publish == InspectionPublishMode.Frame)
+        {
+            Publish("result", InspectionResult.From(frame, source, inspection, model, latency, dropped, corrupt), AgentsJsonContext.Output.InspectionResult);
+            return;
+        }
+
+        for (var i = 0; i < inspection.Regions.Length; i++)
+        {
+            Publish("defect", DefectResult.From(frame, source, inspection, i, model, latency, dropped, corrupt), AgentsJsonContext.Output.DefectResult);
+        }
+    }
+
+    private void Save(ImageStore store, string stem, Frame frame, ReadOnlySpan<float> heatmap, (int Width, int Height) size, DefectInspection inspection)
+    {
+        try
+        {
+            store.SaveOverlay(stem, frame, heatmap, size.Width, size.Height);
+            if (!inspection.Defective)
+            {
+                return;
+            }
+
+            if (inspection.Regions.Length == 0)
+            {
+                store.SaveCrop(stem, 0, inspection.DefectType, frame, inspection.Box);
+            }
+
+            for (var i = 0; i < inspection.Regions.Length; i++)
+            {
+                store.SaveCrop(stem, i, inspection.Regions[i].Class, frame, inspection.Regions[i].Box);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A full or read-only disk must not stop inspection; say so at exponentially spaced counts.
+            var failures = ++_saveFailures;
+            if (BitOperations.IsPow2(failures))
+            {
+                LogSaveFailed(ex, failures);
+            }
+        }
+    }
+
+    private ImageStore? CreateStore()
+    {
+        var save = _options.SaveImages;
+        if (save.Mode == ImageSaveMode.None)
+        {
+            return null;
+        }
+
+        var directory = Path.IsPathRooted(save.Directory!) ? save.Directory! : Path.Combine(_device.ResolvedDataPath, save.Directory!);
+        return new ImageStore(directory, save.MaxFiles, save.MaxBytes);
+    }
+
+    private void Publish<T>(string kind, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
+    {
+        if (!_publisher.TryPublish(Name, kind, value, typeInfo))
+        {
+            LogRejected(kind);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inspecting with {Model}/{Variant} from {Source}, one message per {Mode}")]
+    private partial void LogStarted(string model, string variant, string source, InspectionPublishMode mode);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Model in {Directory} could not be loaded; the inspection agent is idle")]
     private partial void LogModelFailed(Exception ex, string directory);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publisher queue full; an inspection result was not queued")]
-    private partial void LogRejected();
-}
+    [LoggerMessage(Level = LogLevel.Error, Message = "The {Kind} source or the picture folder could not be set up; the inspection agent is idle")]
+    private partial void LogSetupFailed(Exception ex, InspectionSourceKind kind);
 
-/// <summary>Published on <c>…/inspection/result</c>: the verdict, the camera's frame number and its dropped-frame count.</summary>
-internal sealed record InspectionMessage(DefectInspection Inspection, long Frame, long DroppedFrames);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Source {Source} ended after {Frames} frame(s); the inspection agent is idle")]
+    private partial void LogSourceEnded(string source, long frames);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Source {Source} failed; the inspection agent is idle")]
+    private partial void LogSourceFailed(Exception ex, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save inspection pictures ({Failures} failure(s) so far)")]
+    private partial void LogSaveFailed(Exception ex, long failures);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publisher queue full; an inspection {Kind} was not queued")]
+    private partial void LogRejected(string kind);
+
+    private sealed record Session(DefectInspector Inspector, CameraSource Camera, FrameQueue Queue, ImageStore? Store);
+}

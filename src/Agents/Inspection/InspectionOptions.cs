@@ -14,12 +14,27 @@ internal sealed class InspectionOptions
     /// <summary>Model variant; the manifest's default when empty.</summary>
     public string? Variant { get; set; }
 
-    /// <summary>
-    /// Folder of pictures replayed by a simulated camera (the demo and bench setups); relative paths are
-    /// taken from the model directory. Real cameras (folder, MJPEG, V4L2) are SDK sources to wire here next.
-    /// </summary>
-    public string SimulatedSource { get; set; } = "demo";
+    /// <summary>Where frames come from (default: the model's demo pictures replayed at 4 frames/s).</summary>
+    public InspectionSourceOptions Source { get; set; } = new();
 
-    /// <summary>Frames per second of the simulated camera; 0.1 to 120.</summary>
-    public double FramesPerSecond { get; set; } = 4;
+    /// <summary>One message per frame (default) or one per defect region.</summary>
+    public InspectionPublishMode Publish { get; set; } = InspectionPublishMode.Frame;
+
+    /// <summary>Local heatmap overlays and defect crops; off by default.</summary>
+    public ImageSaveOptions SaveImages { get; set; } = new();
+
+    /// <summary>
+    /// Frames waiting between the camera and the model, 1-8 (default 2). When inference falls behind a live
+    /// camera the oldest waiting frame is dropped and counted. (A folder source keeps its own backlog instead.)
+    /// </summary>
+    public int QueueCapacity { get; set; } = 2;
+
+    /// <summary>
+    /// Defect classes other than the most likely one also get regions when their probability is at least
+    /// this, 0-1 (default 0.25).
+    /// </summary>
+    public double RegionMinProbability { get; set; } = 0.25;
+
+    /// <summary>Most defect regions reported per frame, strongest first, 1-64 (default 8).</summary>
+    public int MaxRegions { get; set; } = 8;
 }

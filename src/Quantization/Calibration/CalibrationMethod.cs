@@ -11,4 +11,11 @@ public enum CalibrationMethod
     /// fixed-size histogram: clips rare outliers to spend the 256 levels on the bulk of the values.
     /// </summary>
     Percentile,
+
+    /// <summary>
+    /// The threshold T minimizing the KL divergence between the histogram of |x| and its 128-level quantized
+    /// version (TensorRT-style search, see docs/quantization.md); the range is [max(min, −T), min(max, T)].
+    /// Clips long tails where that loses less information than coarser steps for the bulk of the values.
+    /// </summary>
+    Entropy,
 }

@@ -9,7 +9,7 @@ public sealed class CalibrationOptions
     /// <summary>Upper quantile in percent for <see cref="CalibrationMethod.Percentile"/> (default 99.99); the lower one is 100 minus it.</summary>
     public double Percentile { get; set; } = 99.99;
 
-    /// <summary>Bins per tensor histogram (default 2048): memory is this many counters per tensor, whatever the number of samples.</summary>
+    /// <summary>Bins per tensor histogram (default 2048; at least 128 for entropy): memory is this many counters per tensor, whatever the number of samples.</summary>
     public int HistogramBins { get; set; } = 2048;
 
     /// <summary>ONNX Runtime intra-op threads for the calibration runs; 0 (default) lets ONNX Runtime choose.</summary>
@@ -21,7 +21,7 @@ public sealed class CalibrationOptions
     {
         if (!Enum.IsDefined(Method))
         {
-            throw new ArgumentException($"{nameof(CalibrationOptions)}.{nameof(Method)} is {(int)Method}; expected MinMax or Percentile.", nameof(Method));
+            throw new ArgumentException($"{nameof(CalibrationOptions)}.{nameof(Method)} is {(int)Method}; expected MinMax, Percentile or Entropy.", nameof(Method));
         }
 
         if (!(Percentile is > 50 and <= 100))
@@ -32,6 +32,11 @@ public sealed class CalibrationOptions
         if (HistogramBins is < 16 or > 1 << 20)
         {
             throw new ArgumentException($"{nameof(CalibrationOptions)}.{nameof(HistogramBins)} is {HistogramBins}; expected 16 to 1048576.", nameof(HistogramBins));
+        }
+
+        if (Method == CalibrationMethod.Entropy && HistogramBins < EntropyThreshold.QuantizedBins)
+        {
+            throw new ArgumentException($"{nameof(CalibrationOptions)}.{nameof(HistogramBins)} is {HistogramBins}; entropy calibration needs at least {EntropyThreshold.QuantizedBins} (default 2048).", nameof(HistogramBins));
         }
 
         if (IntraOpThreads < 0)

@@ -61,20 +61,29 @@ public static class Calibrator
             throw new ArgumentException("The calibration set is empty; expected at least one sample.", nameof(samples));
         }
 
-        var ranges = histograms.ToDictionary(
-            h => h.Key,
-            h => options.Method == CalibrationMethod.MinMax
-                ? new TensorRange(h.Value.Min, h.Value.Max)
-                : new TensorRange(h.Value.Quantile(100 - options.Percentile, upper: false), h.Value.Quantile(options.Percentile, upper: true)),
-            StringComparer.Ordinal);
+        var ranges = histograms.ToDictionary(h => h.Key, h => RangeOf(h.Value, options), StringComparer.Ordinal);
         return new CalibrationResult(ranges, sampleCount);
+    }
+
+    private static TensorRange RangeOf(RangeHistogram histogram, CalibrationOptions options)
+    {
+        switch (options.Method)
+        {
+            case CalibrationMethod.Percentile:
+                return new TensorRange(histogram.Quantile(100 - options.Percentile, upper: false), histogram.Quantile(options.Percentile, upper: true));
+            case CalibrationMethod.Entropy:
+                var threshold = (float)(EntropyThreshold.Search(histogram.Counts) * histogram.BinWidth);
+                return new TensorRange(Math.Max(histogram.Min, -threshold), Math.Min(histogram.Max, threshold));
+            default:
+                return new TensorRange(histogram.Min, histogram.Max);
+        }
     }
 
     private static void Add(Dictionary<string, RangeHistogram> histograms, string name, ReadOnlySpan<float> values, CalibrationOptions options, int sample)
     {
         if (!histograms.TryGetValue(name, out var histogram))
         {
-            histogram = new RangeHistogram(options.HistogramBins);
+            histogram = new RangeHistogram(options.HistogramBins, magnitudes: options.Method == CalibrationMethod.Entropy);
             histograms[name] = histogram;
         }
 

@@ -2,7 +2,8 @@ namespace EdgeAI.Quantization.Calibration;
 
 /// <summary>
 /// A fixed number of equal-width bins over a range that grows to cover every value added, plus the exact
-/// minimum and maximum. Memory stays at <c>bins</c> counters however many values are added.
+/// minimum and maximum. Memory stays at <c>bins</c> counters however many values are added. In magnitude mode
+/// the bins count |x| over [0, top) (what entropy calibration searches); min and max stay signed.
 /// </summary>
 /// <remarks>
 /// When a value falls outside the range, the range at least doubles in width and old bins are merged into the
@@ -15,10 +16,20 @@ internal sealed class RangeHistogram
     private double _lo;
     private double _hi;
 
-    public RangeHistogram(int bins)
+    public RangeHistogram(int bins, bool magnitudes = false)
     {
         _counts = new long[bins];
+        Magnitudes = magnitudes;
     }
+
+    /// <summary>Whether the bins count |x| from 0 rather than x.</summary>
+    public bool Magnitudes { get; }
+
+    /// <summary>The bin counts, lowest first.</summary>
+    public ReadOnlySpan<long> Counts => _counts;
+
+    /// <summary>The lower edge of bin 0 (0 in magnitude mode).</summary>
+    public double Low => _lo;
 
     public long Count { get; private set; }
 
@@ -48,23 +59,27 @@ internal sealed class RangeHistogram
             max = Math.Max(max, v);
         }
 
+        // In magnitude mode the binned range is [0, max |x|].
+        double binMin = Magnitudes ? 0 : min;
+        double binMax = Magnitudes ? Math.Max(-(double)min, max) : max;
         if (Count == 0)
         {
             // Start with a range a little wider than the first batch so a constant tensor still has width.
-            var pad = Math.Max((max - min) * 0.01, Math.Max(Math.Abs((double)max), 1.0) * 1e-6);
-            _lo = min - pad;
-            _hi = max + pad;
+            var pad = Math.Max((binMax - binMin) * 0.01, Math.Max(Math.Abs(binMax), 1.0) * 1e-6);
+            _lo = Magnitudes ? 0 : binMin - pad;
+            _hi = binMax + pad;
         }
-        else if (min < _lo || max >= _hi)
+        else if (binMin < _lo || binMax >= _hi)
         {
-            Grow(Math.Min(min, _lo), Math.Max(max, _hi));
+            Grow(Math.Min(binMin, _lo), Math.Max(binMax, _hi));
         }
 
         var n = _counts.Length;
         var factor = n / (_hi - _lo);
         foreach (var v in values)
         {
-            _counts[Math.Clamp((int)((v - _lo) * factor), 0, n - 1)]++;
+            var x = Magnitudes ? Math.Abs(v) : v;
+            _counts[Math.Clamp((int)((x - _lo) * factor), 0, n - 1)]++;
         }
 
         Min = Math.Min(Min, min);

@@ -1,3 +1,4 @@
+using EdgeAI.TestSupport;
 using EdgeAI.Vision;
 
 namespace EdgeAI.Sdk.Tests.Vision;

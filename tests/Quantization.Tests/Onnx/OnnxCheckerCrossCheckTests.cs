@@ -1,18 +1,17 @@
-using System.Diagnostics;
 using EdgeAI.Quantization.Onnx;
 using EdgeAI.TestSupport;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EdgeAI.Quantization.Tests.Onnx;
 
-/// <summary>The one cross-check against the reference ONNX package (python3-onnx, installed by CI): files in both directions.</summary>
+/// <summary>Cross-check against the reference ONNX package (python3-onnx, installed by CI): files in both directions.</summary>
 public sealed class OnnxCheckerCrossCheckTests
 {
     [Fact]
     public void Files_exchanged_with_the_reference_onnx_package_read_losslessly_and_pass_its_checker()
     {
         using var dir = new TempDirectory();
-        var python = FindPythonWithOnnx();
+        var python = PythonReference.FindPythonWithOnnx();
 
         // 1. The reference writer: W in typed float_data, b in raw_data, 'big' in an external file.
         const string Writer = "import sys, numpy as np\n"
@@ -26,7 +25,7 @@ public sealed class OnnxCheckerCrossCheckTests
             + "m.ir_version = 7\n"
             + "save_model(m, sys.argv[1], save_as_external_data=True, all_tensors_to_one_file=True, location='py.data', size_threshold=1024)\n";
         var pythonModel = dir.File("py.onnx");
-        var (writeExit, writeOutput) = RunProcess(python, ["-c", Writer, pythonModel]);
+        var (writeExit, writeOutput) = PythonReference.Run(python, ["-c", Writer, pythonModel]);
         Assert.True(writeExit == 0, writeOutput);
 
         var read = OnnxModel.Load(pythonModel);
@@ -50,49 +49,9 @@ public sealed class OnnxCheckerCrossCheckTests
             + "m = onnx.load(sys.argv[1])\n"
             + "onnx.checker.check_model(m, full_check=True)\n"
             + "print('ok', m.ir_version, m.opset_import[0].version, len(m.graph.node))\n";
-        var (exit, output) = RunProcess(python, ["-c", Checker, path]);
+        var (exit, output) = PythonReference.Run(python, ["-c", Checker, path]);
 
         Assert.True(exit == 0, $"onnx.checker rejected the model:\n{output}");
         Assert.Equal("ok 8 17 5", output.Trim());
-    }
-
-    private static string FindPythonWithOnnx()
-    {
-        foreach (var candidate in new[] { "/usr/bin/python3", "python3" })
-        {
-            try
-            {
-                if (RunProcess(candidate, ["-c", "import onnx"]).Exit == 0)
-                {
-                    return candidate;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // Not installed under this name; try the next.
-            }
-        }
-
-        throw new InvalidOperationException("No python3 with the onnx module found; install the Debian package python3-onnx (CI does).");
-    }
-
-    private static (int Exit, string Output) RunProcess(string file, string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(60_000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} did not finish within 60 s.");
-        }
-
-        return (process.ExitCode, stdout.Result + stderr.Result);
     }
 }

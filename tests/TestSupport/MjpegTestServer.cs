@@ -2,13 +2,13 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace EdgeAI.Sdk.Tests.Vision;
+namespace EdgeAI.TestSupport;
 
 /// <summary>
 /// A raw HTTP server on 127.0.0.1 and a free port that plays a script per connection, byte for byte, so
 /// tests can send exactly the malformed streams a broken camera sends.
 /// </summary>
-internal sealed class MjpegTestServer : IAsyncDisposable
+public sealed class MjpegTestServer : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Func<int, Stream, CancellationToken, Task> _script;

@@ -1,0 +1,279 @@
+using System.Diagnostics;
+using System.Globalization;
+using EdgeAI.Agents;
+using EdgeAI.Agents.Inspection;
+using EdgeAI.Inference;
+using EdgeAI.Messaging;
+using EdgeAI.TestSupport;
+using EdgeAI.Vision;
+
+namespace EdgeAI.Bench.Vision;
+
+/// <summary>
+/// Frame to publish, per model variant, side by side in one run: decode a picture, preprocess, infer, find the
+/// heatmap regions, build the inspection result and hand it to the <see cref="MqttPublisher"/> (SQLite outbox,
+/// QoS 1 to mosquitto on loopback, or the embedded broker when mosquitto is missing), with the inspection
+/// agent's own code. Every variant in the model's manifest is measured, so new variants appear by themselves.
+/// </summary>
+/// <remarks>
+/// Not a BenchmarkDotNet benchmark: latency percentiles are over single frames (BenchmarkDotNet's are over
+/// iterations). The variants take turns in rounds so that a noisy neighbour slows them alike.
+/// <list type="bullet">
+/// <item>Latency: one frame at a time; <c>to PUBACK</c> waits until the broker acknowledged the result and the
+/// outbox deleted it; <c>to hand-over</c> stops when the publisher took it (what the agent's <c>latencyMs.total</c> measures).</item>
+/// <item>Throughput: a burst of frames handed over flat out, then waiting for delivery: frames/s to the broker,
+/// and frames/s of decode + inspection alone.</item>
+/// </list>
+/// </remarks>
+internal static class FrameToPublishBench
+{
+    public const string Command = "frame-to-publish";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var settings = Settings.Parse(args);
+        var modelDirectory = Path.Combine(settings.Models, settings.Model);
+        var manifest = ModelManifestReader.Read(Path.Combine(modelDirectory, ModelManifest.FileName));
+        var variants = manifest.Variants.Select(v => v.Name).OrderBy(v => v == "fp32" ? 0 : 1).ToArray();
+        var pictures = InspectionSources.Pictures(Path.Combine(modelDirectory, "demo")).Select(p => (Name: Path.GetFileName(p), Bytes: File.ReadAllBytes(p))).ToArray();
+        if (pictures.Length == 0)
+        {
+            Console.Error.WriteLine($"{Command}: no pictures in {Path.Combine(modelDirectory, "demo")}.");
+            return 2;
+        }
+
+        using var files = new TempDirectory();
+        await using var broker = await Broker.StartAsync();
+        await using var publisher = new MqttPublisher(new MqttPublisherOptions
+        {
+            Host = "127.0.0.1",
+            Port = broker.Port,
+            Site = "bench",
+            Device = "bench",
+            ClientId = "bench-frame-to-publish",
+            OutboxPath = files.File("outbox.db"),
+            ChannelCapacity = settings.Burst * 2,
+        });
+        await publisher.StartAsync();
+
+        var runs = variants.Select(v => new VariantRun(modelDirectory, v, publisher, pictures)).ToArray();
+        try
+        {
+            Console.WriteLine($"{Command}: {manifest.Name} {manifest.Version}, variants {string.Join(", ", variants)}; {pictures.Length} demo pictures; broker {broker.Name}; {settings.Rounds} rounds of {settings.Frames} single frames + a burst of {settings.Burst} per variant.");
+            foreach (var run in runs)
+            {
+                await run.LatencyAsync(settings.Frames / 2, record: false); // warm-up: JIT, ORT arenas, outbox pages
+            }
+
+            for (var round = 0; round < settings.Rounds; round++)
+            {
+                foreach (var run in runs)
+                {
+                    await run.LatencyAsync(settings.Frames, record: true);
+                    await run.ThroughputAsync(settings.Burst);
+                }
+            }
+
+            Print(runs);
+        }
+        finally
+        {
+            foreach (var run in runs)
+            {
+                run.Dispose();
+            }
+        }
+
+        return 0;
+    }
+
+    private static void Print(VariantRun[] runs)
+    {
+        var baseline = runs.FirstOrDefault(r => r.Variant == "fp32") ?? runs[0];
+        Console.WriteLine();
+        Console.WriteLine("| variant | to PUBACK p50 / p99 ms | to hand-over p50 / p99 ms | decode p50 ms | preprocess p50 ms | inference p50 ms | regions+message p50 ms | frames/s to broker | frames/s decode+inspect | inference speed-up | frames/s ratio (broker / compute) |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in runs)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.Variant} | {P(r.ToAck, 50):f3} / {P(r.ToAck, 99):f3} | {P(r.ToHandOver, 50):f3} / {P(r.ToHandOver, 99):f3} | {P(r.Decode, 50):f3} | {P(r.Preprocess, 50):f3} | {P(r.Inference, 50):f3} | {P(r.Message, 50):f3} | {r.BrokerFps:f0} | {r.ComputeFps:f0} | {P(baseline.Inference, 50) / P(r.Inference, 50):f2}x | {r.BrokerFps / baseline.BrokerFps:f2}x / {r.ComputeFps / baseline.ComputeFps:f2}x |"));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"Ratios are against {baseline.Variant} in the same run; {runs[0].ToAck.Count} single frames per variant.");
+    }
+
+    // Nearest-rank percentile.
+    private static double P(List<double> values, int percentile)
+    {
+        if (values.Count == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(percentile / 100.0 * sorted.Length);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Length - 1)];
+    }
+
+    private sealed class VariantRun : IDisposable
+    {
+        private readonly EdgeModel _model;
+        private readonly DefectInspector _inspector;
+        private readonly MqttPublisher _publisher;
+        private readonly (string Name, byte[] Bytes)[] _pictures;
+        private readonly ImageDecoder _decoder = new();
+        private readonly float[] _heatmap;
+        private long _sequence;
+        private double _brokerFrames;
+        private double _brokerSeconds;
+        private double _computeSeconds;
+
+        public VariantRun(string modelDirectory, string variant, MqttPublisher publisher, (string Name, byte[] Bytes)[] pictures)
+        {
+            Variant = variant;
+            _model = EdgeModel.Load(modelDirectory, new EdgeModelOptions { Variant = variant });
+            _inspector = new DefectInspector(_model);
+            _publisher = publisher;
+            _pictures = pictures;
+            _heatmap = new float[_inspector.HeatmapSize.Width * _inspector.HeatmapSize.Height];
+        }
+
+        public string Variant { get; }
+
+        public List<double> ToAck { get; } = [];
+
+        public List<double> ToHandOver { get; } = [];
+
+        public List<double> Decode { get; } = [];
+
+        public List<double> Preprocess { get; } = [];
+
+        public List<double> Inference { get; } = [];
+
+        public List<double> Message { get; } = [];
+
+        public double BrokerFps => _brokerFrames / _brokerSeconds;
+
+        public double ComputeFps => _brokerFrames / _computeSeconds;
+
+        public async Task LatencyAsync(int frames, bool record)
+        {
+            for (var i = 0; i < frames; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                var (decode, inspection, handedOver) = HandOver();
+                await _publisher.WaitUntilDeliveredAsync();
+                var acknowledged = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (record)
+                {
+                    ToAck.Add(acknowledged);
+                    ToHandOver.Add(handedOver);
+                    Decode.Add(decode);
+                    Preprocess.Add(inspection.PreprocessMs);
+                    Inference.Add(inspection.InferenceMs);
+                    Message.Add(handedOver - decode - inspection.LatencyMs);
+                }
+            }
+        }
+
+        public async Task ThroughputAsync(int frames)
+        {
+            var start = Stopwatch.GetTimestamp();
+            double compute = 0;
+            for (var i = 0; i < frames; i++)
+            {
+                var (decode, inspection, _) = HandOver();
+                compute += decode + inspection.LatencyMs;
+            }
+
+            await _publisher.WaitUntilDeliveredAsync();
+            _brokerSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            _computeSeconds += compute / 1000;
+            _brokerFrames += frames;
+        }
+
+        public void Dispose()
+        {
+            _inspector.Dispose();
+            _model.Dispose();
+        }
+
+        // Decode, inspect and hand over one picture, as the inspection agent does per frame; times in ms.
+        private (double Decode, DefectInspection Inspection, double HandedOver) HandOver()
+        {
+            var start = Stopwatch.GetTimestamp();
+            var (name, bytes) = _pictures[_sequence % _pictures.Length];
+            using var frame = _decoder.Decode(bytes, PixelFormat.Rgb24, name, _sequence++, DateTimeOffset.UtcNow);
+            var decode = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var inspection = _inspector.Inspect(frame, _heatmap);
+            var latency = new InspectionLatency(0, inspection.PreprocessMs, inspection.InferenceMs, 0, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+            if (!_publisher.TryPublish(InspectionAgent.Name, "result", InspectionResult.From(frame, name, inspection, _model, latency, 0, 0), AgentsJsonContext.Output.InspectionResult))
+            {
+                throw new InvalidOperationException("The publisher's queue is full; raise ChannelCapacity above the burst size.");
+            }
+
+            return (decode, inspection, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }
+
+    private sealed record Settings(string Models, string Model, int Frames, int Rounds, int Burst)
+    {
+        public static Settings Parse(string[] args)
+        {
+            var s = new Settings(RepoPaths.Models, "defect-cnn", 100, 5, 200);
+            for (var i = 0; i + 1 < args.Length; i += 2)
+            {
+                s = args[i] switch
+                {
+                    "--models" => s with { Models = args[i + 1] },
+                    "--model" => s with { Model = args[i + 1] },
+                    "--frames" => s with { Frames = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                    "--rounds" => s with { Rounds = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                    "--burst" => s with { Burst = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                    _ => throw new ArgumentException($"{Command}: unknown option '{args[i]}'; expected --models DIR, --model NAME, --frames N, --rounds N, --burst N."),
+                };
+            }
+
+            return s;
+        }
+    }
+
+    // mosquitto when installed (what the tests use), else the program's embedded broker.
+    private sealed class Broker : IAsyncDisposable
+    {
+        private readonly MosquittoFixture? _mosquitto;
+        private readonly EmbeddedBroker? _embedded;
+
+        private Broker(MosquittoFixture? mosquitto, EmbeddedBroker? embedded)
+        {
+            _mosquitto = mosquitto;
+            _embedded = embedded;
+        }
+
+        public int Port => _mosquitto?.Port ?? _embedded!.Port;
+
+        public string Name => _mosquitto is not null ? $"mosquitto on 127.0.0.1:{Port}" : $"embedded MQTTnet on 127.0.0.1:{Port}";
+
+        public static async Task<Broker> StartAsync()
+        {
+            try
+            {
+                return new Broker(new MosquittoFixture(), null);
+            }
+            catch (InvalidOperationException)
+            {
+                return new Broker(null, await EmbeddedBroker.StartAsync());
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _mosquitto?.Dispose();
+            if (_embedded is not null)
+            {
+                await _embedded.DisposeAsync();
+            }
+        }
+    }
+}
