@@ -3,6 +3,7 @@ using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
 using EdgeAI.Quantization.Pruning;
+using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EdgeAI.QuantCli;
@@ -81,10 +82,29 @@ internal static class InspectCommand
             return ([], [$"The model imports opset {model.GetOpset() ?? 0}; static int8 quantization needs 13 or later."]);
         }
 
-        var names = model.Graph.Inputs.Select(i => i.Name).Concat(model.Graph.Nodes.SelectMany(n => n.Outputs)).Where(n => n.Length > 0);
-        var ranges = names.Distinct(StringComparer.Ordinal).ToDictionary(n => n, _ => new TensorRange(-1, 1), StringComparer.Ordinal);
+        // Calibration records float tensors only, and a clamp's output is never negative (so a Relu or Clip folds).
+        var names = model.Graph.Inputs.Select(i => i.Name).Concat(model.Graph.Nodes.SelectMany(n => n.Outputs)).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+        var floats = FloatTensors(model, names);
+        var clamped = model.Graph.Nodes.Where(n => n.OpType is "Relu" or "Clip").SelectMany(n => n.Outputs).ToHashSet(StringComparer.Ordinal);
+        var ranges = names.Where(floats.Contains).ToDictionary(n => n, n => clamped.Contains(n) ? new TensorRange(0, 1) : new TensorRange(-1, 1), StringComparer.Ordinal);
         var result = StaticQuantizer.Quantize(model, new CalibrationResult(ranges, 1));
         return (result.QuantizedNodes, result.SkippedNodes);
+    }
+
+    /// <summary>The float tensors among <paramref name="names"/>, as ONNX Runtime's type inference reports them when the model loads (all of them when it cannot load it).</summary>
+    private static HashSet<string> FloatTensors(OnnxModel model, List<string> names)
+    {
+        var outputs = model.Graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        try
+        {
+            using var session = new InferenceSession(model.WithOutputs([.. names.Where(n => !outputs.Contains(n) && model.Graph.Inputs.All(i => i.Name != n))]).ToSelfContainedBytes());
+            return [.. session.InputMetadata.Concat(session.OutputMetadata).Where(m => m.Value.IsTensor && m.Value.ElementDataType == TensorElementType.Float).Select(m => m.Key)];
+        }
+        catch (OnnxRuntimeException)
+        {
+            // ONNX Runtime cannot load it (e.g. a custom operator): plan as if every tensor were float.
+            return [.. names];
+        }
     }
 
     private static IReadOnlyList<string> DynamicPlan(OnnxModel model) => DynamicQuantizer.Quantize(model).QuantizedNodes;

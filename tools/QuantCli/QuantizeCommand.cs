@@ -25,17 +25,19 @@ internal static class QuantizeCommand
         var calibration = new CalibrationInputs();
         var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
-        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul).", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (Conv, Gemm, MatMul, Add, Mul, Concat, MaxPool, Reshape...; see docs/quantization.md).", AllowMultipleArgumentsPerToken = true };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8" };
+        var activations = new Option<string>("--activations") { Description = "Activation type: uint8 (fastest on x86) or int8 (ONNX Runtime fuses it on x86 only with session.qdqisint8allowed=1, which the manifest variant then records).", DefaultValueFactory = _ => "uint8" };
+        activations.AcceptOnlyFromAmong("uint8", "int8");
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
         var specializeSample = FixedInputs.CreateSampleOption();
         var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
         var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of inputs for the accuracy budget, in any --calibration-format (default: the calibration set)." };
 
-        var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 activations from calibrated ranges.");
+        var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 (or int8) activations from calibrated ranges; Conv, Gemm, MatMul, Add, Mul, Concat, pools, Sigmoid, Softmax, LeakyRelu fused by ONNX Runtime, shape operators run on int8 data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, variant, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
+        foreach (var o in new Option[] { output, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
         {
             command.Options.Add(o);
         }
@@ -48,7 +50,7 @@ internal static class QuantizeCommand
             var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
-            var options = new StaticQuantizationOptions();
+            var options = new StaticQuantizationOptions { ActivationType = parse.GetValue(activations) == "int8" ? ActivationType.Int8 : ActivationType.UInt8 };
             ApplyExclusions(onnx, parse.GetValue(excludeNodes), parse.GetValue(excludeOps), options.ExcludedNodes, options.OpTypes, StaticQuantizationOptions.SupportedOpTypes);
 
             var (ranges, skippedFiles) = calibration.Calibrate(parse, location, onnx);
@@ -66,7 +68,7 @@ internal static class QuantizeCommand
                 result = StaticQuantizer.Quantize(onnx, ranges, options);
             }
 
-            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(calibration.Method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation])
+            var report = Finish(location, outPath, result.Model, "static", parse.GetValue(calibration.Method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig)
                 with { Accuracy = accuracy, SkippedCalibrationFiles = [.. skippedFiles.Select(f => f.Path)] };
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
@@ -137,7 +139,8 @@ internal static class QuantizeCommand
 
     internal static QuantizeReport Finish(
         ModelLocation location, string outPath, OnnxModel quantized, string mode, string? method, int samples, IReadOnlyList<string> preparation,
-        IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers)
+        IReadOnlyList<string> quantizedNodes, IReadOnlyList<string> skippedNodes, string variantName, IReadOnlyList<string> disabledOptimizers,
+        IReadOnlyDictionary<string, string>? configEntries = null)
     {
         if (quantizedNodes.Count == 0)
         {
@@ -155,7 +158,8 @@ internal static class QuantizeCommand
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         var manifestPath = ManifestVariants.Add(
             location, outPath, bytes.Length, sha, variantName, disabledOptimizers,
-            new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length });
+            new Dictionary<string, double> { ["sizeRatio"] = (double)bytes.Length / new FileInfo(location.OnnxPath).Length },
+            configEntries);
 
         var inputBytes = new FileInfo(location.OnnxPath).Length;
         return new QuantizeReport(

@@ -39,7 +39,10 @@ public static class AccuracyAwareQuantizer
 
         var full = StaticQuantizer.Quantize(model, calibration, options.Quantization);
         var byLabel = model.Graph.Nodes.ToDictionary(n => n.Label, StringComparer.Ordinal);
-        var candidates = full.QuantizedNodes.Select(l => byLabel[l]).ToList();
+        // Pass-through and rescale nodes only carry a neighbour's int8 tensor; alone they quantize nothing.
+        var candidates = full.QuantizedNodes.Select(l => byLabel[l])
+            .Where(n => QdqOperators.KindOf(n.OpType) is QdqOperatorKind.Weighted or QdqOperatorKind.Activation)
+            .ToList();
 
         var reference = Intermediates(model, model.Graph.Nodes.SelectMany(n => n.Outputs), samples);
         var sensitivities = new List<LayerSensitivity>();
@@ -47,7 +50,7 @@ public static class AccuracyAwareQuantizer
         {
             cancellationToken.ThrowIfCancellationRequested();
             var alone = Copy(options.Quantization);
-            foreach (var other in candidates.Where(o => o.Name != node.Name))
+            foreach (var other in model.Graph.Nodes.Where(o => o.Name != node.Name))
             {
                 alone.ExcludedNodes.Add(other.Name);
             }
@@ -89,7 +92,7 @@ public static class AccuracyAwareQuantizer
 
     private static StaticQuantizationOptions Copy(StaticQuantizationOptions source)
     {
-        var copy = new StaticQuantizationOptions { QuantizeOutputs = source.QuantizeOutputs };
+        var copy = new StaticQuantizationOptions { QuantizeOutputs = source.QuantizeOutputs, ActivationType = source.ActivationType };
         copy.OpTypes.Clear();
         copy.OpTypes.UnionWith(source.OpTypes);
         copy.ExcludedNodes.UnionWith(source.ExcludedNodes);

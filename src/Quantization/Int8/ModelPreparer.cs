@@ -6,7 +6,7 @@ namespace EdgeAI.Quantization.Int8;
 /// <summary>
 /// Brings an exported model into the shape the quantizers expect, without changing what it computes:
 /// float and int64 <c>Constant</c> nodes become initializers (exporters such as paddle2onnx keep every weight in
-/// one), shape-only operators on float initializers are folded (PyTorch reorders LSTM gates with Slice/Concat), BatchNormalization after a Conv is folded into the Conv's weights and bias (so the int8 Conv sees the
+/// one), shape-only operators on float initializers are folded (PyTorch reorders LSTM gates with Slice/Concat), BatchNormalization and HardSigmoid after a Conv are folded into the Conv's weights and bias (so the int8 Conv sees the
 /// real weights), and a default-domain opset below 13 is raised to 13 (per-channel DequantizeLinear needs it),
 /// rewriting the operators whose attributes became inputs on the way (Clip, Slice, Pad, Squeeze, Unsqueeze,
 /// ReduceSum, Split, Dropout) and checking that Softmax-family axes keep their meaning.
@@ -46,6 +46,12 @@ public static class ModelPreparer
         if (bn > 0)
         {
             changes.Add($"{bn} BatchNormalization node(s) folded into the preceding Conv.");
+        }
+
+        var hardSigmoids = FoldHardSigmoids(copy.Graph);
+        if (hardSigmoids > 0)
+        {
+            changes.Add($"{hardSigmoids} HardSigmoid node(s) after a Conv folded into its weights and bias, leaving Clip(0, 1).");
         }
 
         var removed = RemoveUnusedInitializers(copy.Graph);
@@ -250,37 +256,15 @@ public static class ModelPreparer
             var shift = parameters[1]!.ToSingleArray();
             var mean = parameters[2]!.ToSingleArray();
             var variance = parameters[3]!.ToSingleArray();
-            var weights = w.ToSingleArray();
-            var channels = (int)w.Dims[0];
-            var perChannel = weights.Length / channels;
-            var b = bias?.ToSingleArray() ?? new float[channels];
-            var newBias = new float[channels];
-            for (var c = 0; c < channels; c++)
+            var factors = new double[scale.Length];
+            var offsets = new double[scale.Length];
+            for (var c = 0; c < scale.Length; c++)
             {
-                var factor = scale[c] / Math.Sqrt(variance[c] + (double)epsilon);
-                for (var k = 0; k < perChannel; k++)
-                {
-                    weights[(c * perChannel) + k] = (float)(weights[(c * perChannel) + k] * factor);
-                }
-
-                newBias[c] = (float)(((b[c] - mean[c]) * factor) + shift[c]);
+                factors[c] = scale[c] / Math.Sqrt(variance[c] + (double)epsilon);
+                offsets[c] = shift[c] - (mean[c] * factors[c]);
             }
 
-            graph.RemoveInitializer(w.Name);
-            graph.AddInitializer(OnnxTensor.FromSingles(w.Name, weights, [.. w.Dims]));
-            var biasName = bias?.Name ?? conv.Inputs[1] + "_folded_bias";
-            if (bias is not null)
-            {
-                graph.RemoveInitializer(bias.Name);
-            }
-
-            graph.AddInitializer(OnnxTensor.FromSingles(biasName, newBias, channels));
-            while (conv.Proto.Input.Count < 3)
-            {
-                conv.Proto.Input.Add("");
-            }
-
-            conv.Proto.Input[2] = biasName;
+            ScaleConvChannels(graph, conv, w, bias, factors, offsets);
             var output = bn.Outputs[0];
             graph.RemoveNode(bn);
             conv.SetOutput(0, output);
@@ -293,5 +277,93 @@ public static class ModelPreparer
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// HardSigmoid(y) = clip(alpha·y + beta, 0, 1): after a Conv that alone feeds it, alpha and beta go into the Conv's
+    /// weights and bias and the HardSigmoid becomes Clip(0, 1), which the static quantizer folds into the Conv's
+    /// output range (ONNX Runtime has no int8 HardSigmoid kernel; MobileNetV3's squeeze-excite gates end in one).
+    /// </summary>
+    private static int FoldHardSigmoids(OnnxGraph graph)
+    {
+        var count = 0;
+        var graphOutputs = graph.Outputs.Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var hs in graph.Nodes.Where(n => n.OpType == "HardSigmoid" && n.Domain.Length == 0 && n.Outputs.Count == 1).ToList())
+        {
+            var conv = graph.FindProducer(hs.Inputs[0]);
+            if (conv is null || conv.OpType != "Conv" || conv.Domain.Length > 0 || graph.FindConsumers(conv.Outputs[0]).Count != 1 || graphOutputs.Contains(conv.Outputs[0]))
+            {
+                continue;
+            }
+
+            var w = graph.FindInitializer(conv.Inputs[1]);
+            var bias = conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 ? graph.FindInitializer(conv.Inputs[2]) : null;
+            if (w is null || w.ElementType != TensorElementType.Float || w.Dims.Count < 3
+                || (conv.Inputs.Count > 2 && conv.Inputs[2].Length > 0 && bias is null)
+                || graph.FindConsumers(w.Name).Count != 1 || (bias is not null && graph.FindConsumers(bias.Name).Count != 1))
+            {
+                continue;
+            }
+
+            var channels = (int)w.Dims[0];
+            var alpha = hs.FindAttribute("alpha")?.GetFloat() ?? 0.2f;
+            var beta = hs.FindAttribute("beta")?.GetFloat() ?? 0.5f;
+            ScaleConvChannels(graph, conv, w, bias, [.. Enumerable.Repeat((double)alpha, channels)], [.. Enumerable.Repeat((double)beta, channels)]);
+            var lo = graph.AddInitializer(OnnxTensor.FromSingles(Unique(graph, hs.Name + "_min"), [0f])).Name;
+            var hi = graph.AddInitializer(OnnxTensor.FromSingles(Unique(graph, hs.Name + "_max"), [1f])).Name;
+            var output = hs.Outputs[0];
+            var name = hs.Name;
+            graph.RemoveNode(hs);
+            graph.AddNode("Clip", [conv.Outputs[0], lo, hi], [output], name);
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Rewrites a Conv so that output channel c becomes factor[c]·y + offset[c] (weights and bias scaled, offset added to the bias).</summary>
+    private static void ScaleConvChannels(OnnxGraph graph, OnnxNode conv, OnnxTensor w, OnnxTensor? bias, double[] factors, double[] offsets)
+    {
+        var weights = w.ToSingleArray();
+        var channels = (int)w.Dims[0];
+        var perChannel = weights.Length / channels;
+        var b = bias?.ToSingleArray() ?? new float[channels];
+        var newBias = new float[channels];
+        for (var c = 0; c < channels; c++)
+        {
+            for (var k = 0; k < perChannel; k++)
+            {
+                weights[(c * perChannel) + k] = (float)(weights[(c * perChannel) + k] * factors[c]);
+            }
+
+            newBias[c] = (float)((b[c] * factors[c]) + offsets[c]);
+        }
+
+        graph.RemoveInitializer(w.Name);
+        graph.AddInitializer(OnnxTensor.FromSingles(w.Name, weights, [.. w.Dims]));
+        var biasName = bias?.Name ?? conv.Inputs[1] + "_folded_bias";
+        if (bias is not null)
+        {
+            graph.RemoveInitializer(bias.Name);
+        }
+
+        graph.AddInitializer(OnnxTensor.FromSingles(biasName, newBias, channels));
+        while (conv.Proto.Input.Count < 3)
+        {
+            conv.Proto.Input.Add("");
+        }
+
+        conv.Proto.Input[2] = biasName;
+    }
+
+    private static string Unique(OnnxGraph graph, string name)
+    {
+        var candidate = name;
+        for (var i = 1; graph.FindInitializer(candidate) is not null || graph.FindProducer(candidate) is not null || graph.FindConsumers(candidate).Count > 0; i++)
+        {
+            candidate = name + "_" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return candidate;
     }
 }

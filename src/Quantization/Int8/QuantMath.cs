@@ -34,6 +34,27 @@ public static class QuantMath
         return new QuantParameters(scale, zeroPoint);
     }
 
+    /// <summary>
+    /// Parameters mapping [<paramref name="min"/>, <paramref name="max"/>] onto the full range of
+    /// <paramref name="type"/> (uint8 [0, 255] or int8 [-128, 127]), the range first widened to contain 0.
+    /// </summary>
+    /// <exception cref="ArgumentException">A bound is not finite or <paramref name="min"/> &gt; <paramref name="max"/>.</exception>
+    public static QuantParameters ComputeAsymmetric(float min, float max, ActivationType type)
+    {
+        var unsigned = ComputeUInt8Asymmetric(min, max);
+        return type == ActivationType.UInt8 ? unsigned : unsigned with { ZeroPoint = unsigned.ZeroPoint - 128 };
+    }
+
+    /// <summary>The smallest and largest integer of <paramref name="type"/>.</summary>
+    public static (int Min, int Max) IntegerRange(ActivationType type) => type == ActivationType.UInt8 ? (0, 255) : (-128, 127);
+
+    /// <summary>The real values the smallest and largest integer of <paramref name="type"/> stand for under <paramref name="parameters"/>.</summary>
+    public static (float Min, float Max) RepresentableRange(QuantParameters parameters, ActivationType type)
+    {
+        var (lo, hi) = IntegerRange(type);
+        return ((lo - parameters.ZeroPoint) * parameters.Scale, (hi - parameters.ZeroPoint) * parameters.Scale);
+    }
+
     /// <summary>Symmetric int8 parameters for values within ±<paramref name="absMax"/>: scale absMax / 127, zero point 0 (scale 1 for an all-zero range).</summary>
     /// <exception cref="ArgumentException"><paramref name="absMax"/> is negative or not finite.</exception>
     public static QuantParameters ComputeInt8Symmetric(float absMax)

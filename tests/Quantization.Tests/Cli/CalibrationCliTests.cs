@@ -33,7 +33,7 @@ public sealed class CalibrationCliTests : IDisposable
         Assert.Equal("entropy", report.GetProperty("method").GetString());
         Assert.Equal(3, report.GetProperty("calibrationSamples").GetInt32());
         Assert.EndsWith("9-cut.png", Assert.Single(report.GetProperty("skippedCalibrationFiles").EnumerateArray()).GetString(), StringComparison.Ordinal);
-        Assert.Equal(4, report.GetProperty("quantizedNodes").GetArrayLength());
+        Assert.Equal(5, report.GetProperty("quantizedNodes").GetArrayLength()); // conv1, conv2, flatten (int8 pass-through), fc, head
         Assert.True(stderr.Contains("calibration: 3/4 samples", StringComparison.Ordinal), stderr);
         Assert.True(stderr.Contains("edgeai-quant: skipped calibration file: Png '", StringComparison.Ordinal), stderr);
         Assert.Contains("9-cut.png", stderr, StringComparison.Ordinal);

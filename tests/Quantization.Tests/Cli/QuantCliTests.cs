@@ -2,8 +2,10 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using EdgeAI.Inference;
 using EdgeAI.Quantization.Calibration;
+using EdgeAI.Quantization.Onnx;
 using EdgeAI.Quantization.Tests.Int8;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EdgeAI.Quantization.Tests.Cli;
 
@@ -36,7 +38,7 @@ public sealed class QuantCliTests : IDisposable
         Assert.Equal(3, r.GetProperty("opHistogram").GetProperty("Relu").GetInt32());
         // Independent count: the builder's weight and bias sizes.
         Assert.Equal((8 * 9) + 8 + (16 * 72) + 16 + (32 * 256) + 32 + (32 * 10), r.GetProperty("parameterCount").GetInt64());
-        Assert.Equal(["'conv1' (Conv)", "'conv2' (Conv)", "'fc' (Gemm)", "'head' (MatMul)"], r.GetProperty("staticInt8Nodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["'conv1' (Conv)", "'conv2' (Conv)", "'flatten' (Flatten)", "'fc' (Gemm)", "'head' (MatMul)"], r.GetProperty("staticInt8Nodes").EnumerateArray().Select(e => e.GetString()));
 
         var (textExit, text, _) = CliRunner.Run("inspect", path);
         Assert.Equal(0, textExit);
@@ -56,7 +58,7 @@ public sealed class QuantCliTests : IDisposable
         Assert.True(exit == 0, stderr);
         var q = JsonDocument.Parse(stdout).RootElement;
         Assert.Equal(32, q.GetProperty("calibrationSamples").GetInt32());
-        Assert.Equal(4, q.GetProperty("quantizedNodes").GetArrayLength());
+        Assert.Equal(5, q.GetProperty("quantizedNodes").GetArrayLength()); // conv1, conv2, flatten (int8 pass-through), fc, head
         var bytes = File.ReadAllBytes(outPath);
         var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
         Assert.Equal(sha, q.GetProperty("sha256").GetString());
@@ -160,6 +162,23 @@ public sealed class QuantCliTests : IDisposable
     }
 
     [Fact]
+    public void Int8_activations_are_recorded_with_the_session_entry_onnx_runtime_needs_to_fuse_them()
+    {
+        var modelDir = CliModels.WriteModelDirectory(Path.Combine(_dir, "model"));
+        var calib = CliModels.WriteImages(Path.Combine(_dir, "calib"), 1000, 8);
+        var outPath = Path.Combine(modelDir, "model.int8s.onnx");
+
+        var (exit, _, stderr) = CliRunner.Run("quantize", "static", modelDir, "--calibration", calib, "--out", outPath, "--activations", "int8", "--variant", "int8s");
+
+        Assert.True(exit == 0, stderr);
+        var variant = ModelManifestReader.Read(Path.Combine(modelDir, ModelManifest.FileName)).FindVariant("int8s")!;
+        Assert.Equal("1", variant.Session.ConfigEntries["session.qdqisint8allowed"]);
+        var model = OnnxModel.Load(outPath);
+        Assert.All(model.Graph.Nodes.Where(n => n.OpType == "QuantizeLinear"), q => Assert.Equal(TensorElementType.Int8, model.Graph.FindInitializer(q.Inputs[2])!.ElementType));
+        Assert.Equal(2, CliRunner.Run("quantize", "static", modelDir, "--calibration", calib, "--out", outPath, "--activations", "int4").Exit);
+    }
+
+    [Fact]
     public void Exclusions_keep_nodes_and_operators_in_fp32()
     {
         var fp32 = Path.Combine(_dir, "cnn.onnx");
@@ -170,7 +189,7 @@ public sealed class QuantCliTests : IDisposable
 
         Assert.True(exit == 0, stderr);
         var q = JsonDocument.Parse(stdout).RootElement;
-        Assert.Equal(["'conv2' (Conv)", "'fc' (Gemm)"], q.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["'conv2' (Conv)", "'flatten' (Flatten)", "'fc' (Gemm)"], q.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Theory]

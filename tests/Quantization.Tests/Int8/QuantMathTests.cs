@@ -118,4 +118,32 @@ public sealed class QuantMathTests
         Assert.Equal(ort, q.Select(v => (float)v).ToArray());
         Assert.Equal(4, Enumerable.Range(0, 4).Count(c => q.Skip(c * 12).Take(12).Any(v => Math.Abs((int)v) == 127)));
     }
+
+    [Fact]
+    public void Int8_activation_parameters_are_the_uint8_ones_shifted_by_128_and_onnx_runtime_agrees()
+    {
+        // Range [-1, 3]: scale 4/255, uint8 zero point round(1 / (4/255)) = round(63.75) = 64; int8 zero point 64 - 128 = -64.
+        var u = QuantMath.ComputeAsymmetric(-1f, 3f, ActivationType.UInt8);
+        var s = QuantMath.ComputeAsymmetric(-1f, 3f, ActivationType.Int8);
+        Assert.Equal(4f / 255f, s.Scale, 1e-7f);
+        Assert.Equal(64, u.ZeroPoint);
+        Assert.Equal(-64, s.ZeroPoint);
+        var (lo, hi) = QuantMath.RepresentableRange(s, ActivationType.Int8);
+        Assert.Equal(-64 * 4f / 255f, lo, 1e-6f);
+        Assert.Equal(191 * 4f / 255f, hi, 1e-6f);
+
+        float[] x = [-1.2f, -1f, -0.31f, 0f, 0.5f, 2.99f, 3.4f];
+        var q = new sbyte[x.Length];
+        QuantMath.QuantizeInt8(x, s, q);
+        var model = new OnnxGraphBuilder("q8")
+            .Opset(13)
+            .AddInput("x", TensorElementType.Float, x.Length)
+            .AddInitializer(OnnxTensor.FromSingles("s", [s.Scale]))
+            .AddInitializer(OnnxTensor.FromInt8s("z", [(sbyte)s.ZeroPoint]))
+            .AddNode("QuantizeLinear", ["x", "s", "z"], ["q"])
+            .AddNode("Cast", ["q"], ["qf"], [OnnxAttribute.Int("to", 1)])
+            .AddOutput("qf", TensorElementType.Float, x.Length)
+            .ToBytes();
+        Assert.Equal(OrtHelper.Run(model, ("x", x, [x.Length]))["qf"], q.Select(v => (float)v).ToArray());
+    }
 }
