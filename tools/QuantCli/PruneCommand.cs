@@ -36,9 +36,10 @@ internal static class PruneCommand
         var repeats = new Option<int>("--repeats") { Description = "Timed runs of each model per --eval sample, interleaved (0: no timing).", DefaultValueFactory = _ => 10 };
         var threads = new Option<int>("--threads") { Description = "ONNX Runtime intra-op threads for the comparison.", DefaultValueFactory = _ => 1 };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "pruned" };
+        var from = QuantizeCommand.FromVariant();
 
         var command = new Command("prune", "Structured channel pruning (whole filters removed, so ONNX Runtime runs a smaller dense model) by ratio or within an accuracy budget; optional unstructured sparsity.");
-        foreach (var o in new Option[] { model, output, ratio, layerRatios, budgetCosine, budgetTop1, budgetOutputs, eval, exclude, criterion, multiple, step, maxRatio, unstructured, repeats, threads, variant })
+        foreach (var o in new Option[] { model, from, output, ratio, layerRatios, budgetCosine, budgetTop1, budgetOutputs, eval, exclude, criterion, multiple, step, maxRatio, unstructured, repeats, threads, variant })
         {
             command.Options.Add(o);
         }
@@ -66,7 +67,7 @@ internal static class PruneCommand
             CheckFraction("--ratio", parse.GetValue(ratio));
             CheckFraction("--unstructured", sparsity);
 
-            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var location = ModelLocation.Resolve(parse.GetValue(model)!, parse.GetValue(from));
             var outPath = parse.GetValue(output)!;
             QuantizeCommand.CheckOutputPlace(location, outPath);
             var original = OnnxModel.Load(location.OnnxPath);

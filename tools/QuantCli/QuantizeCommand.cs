@@ -19,8 +19,13 @@ internal static class QuantizeCommand
         return command;
     }
 
+    /// <summary><c>--from VARIANT</c>: the manifest variant to start from when MODEL is a model directory (default: its default variant).</summary>
+    internal static Option<string?> FromVariant() =>
+        new("--from") { Description = "With a model directory: the manifest variant to start from (e.g. a pruned variant for pruned-int8); default: the manifest's default variant." };
+
     private static Command CreateStatic()
     {
+        var from = FromVariant();
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
         var calibration = new CalibrationInputs();
         var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
@@ -37,14 +42,14 @@ internal static class QuantizeCommand
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 (or int8) activations from calibrated ranges; Conv, Gemm, MatMul, Add, Mul, Concat, pools, Sigmoid, Softmax, LeakyRelu fused by ONNX Runtime, shape operators run on int8 data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
+        foreach (var o in new Option[] { output, from, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
         {
             command.Options.Add(o);
         }
 
         command.SetAction(parse =>
         {
-            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var location = ModelLocation.Resolve(parse.GetValue(model)!, parse.GetValue(from));
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
             var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
@@ -78,6 +83,7 @@ internal static class QuantizeCommand
 
     private static Command CreateDynamic()
     {
+        var from = FromVariant();
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
         var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
@@ -90,14 +96,14 @@ internal static class QuantizeCommand
 
         var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape, specializeSample })
+        foreach (var o in new Option[] { output, from, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape, specializeSample })
         {
             command.Options.Add(o);
         }
 
         command.SetAction(parse =>
         {
-            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var location = ModelLocation.Resolve(parse.GetValue(model)!, parse.GetValue(from));
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
             var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));

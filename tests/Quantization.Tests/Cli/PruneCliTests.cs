@@ -41,6 +41,43 @@ public sealed class PruneCliTests : IDisposable
     }
 
     [Fact]
+    public void Quantize_from_the_pruned_variant_records_pruned_int8_built_on_the_pruned_graph()
+    {
+        var modelDir = CliModels.WriteModelDirectory(Path.Combine(_dir, "model"));
+        var calibration = CliModels.WriteImages(Path.Combine(_dir, "calib"), 100, 8);
+        var (pExit, _, pErr) = CliRunner.Run("prune", "--model", modelDir, "--out", Path.Combine(modelDir, "model.pruned.onnx"), "--ratio", "0.5", "--channel-multiple", "1");
+        Assert.True(pExit == 0, pErr);
+
+        var (exit, _, stderr) = CliRunner.Run("quantize", "static", modelDir, "--from", "pruned", "--calibration-data", calibration,
+            "--out", Path.Combine(modelDir, "model.pruned-int8.onnx"), "--variant", "pruned-int8");
+
+        Assert.True(exit == 0, stderr);
+        var manifest = ModelManifestReader.Read(Path.Combine(modelDir, ModelManifest.FileName));
+        Assert.Equal(["fp32", "pruned", "pruned-int8"], manifest.Variants.Select(v => v.Name).Order(StringComparer.Ordinal));
+        // The int8 file is quantized from the pruned graph: conv2 has 8 output channels (of 16), so its int8 weight is [8, 4, 3, 3].
+        var int8 = EdgeAI.Quantization.Onnx.OnnxModel.Load(Path.Combine(modelDir, "model.pruned-int8.onnx"));
+        var weights = int8.Graph.Initializers.Where(t => t.ElementType == Microsoft.ML.OnnxRuntime.Tensors.TensorElementType.Int8).Select(t => t.Dims.ToArray()).ToList();
+        Assert.Contains(weights, d => d.SequenceEqual([8L, 4, 3, 3]));
+        Assert.DoesNotContain(weights, d => d[0] == 16);
+    }
+
+    [Fact]
+    public void From_names_an_unknown_variant_or_is_given_for_a_plain_file_one_clear_line()
+    {
+        var modelDir = CliModels.WriteModelDirectory(Path.Combine(_dir, "model"));
+        var (exit, _, stderr) = CliRunner.Run("prune", "--model", modelDir, "--from", "nope", "--out", Path.Combine(modelDir, "x.onnx"), "--ratio", "0.5");
+        Assert.Equal(2, exit);
+        Assert.Contains("no variant 'nope' (--from); it has: fp32", stderr, StringComparison.Ordinal);
+
+        var file = Path.Combine(_dir, "cnn.onnx");
+        CliModels.Cnn().Save(file);
+        (exit, _, stderr) = CliRunner.Run("quantize", "dynamic", file, "--from", "fp32", "--out", Path.Combine(_dir, "y.onnx"));
+        Assert.Equal(2, exit);
+        Assert.Contains("is an .onnx file, not a model directory", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Fact]
     public void Prune_within_a_cosine_budget_meets_it_as_compare_measures_it()
     {
         var model = Path.Combine(_dir, "cnn.onnx");
