@@ -3,8 +3,10 @@
 #   1. installs what the tests need with apt-get, only what is missing (idempotent, quiet, no prompt);
 #   2. runs every test project (dotnet test EdgeAI.sln): unit tests, real ONNX Runtime sessions,
 #      a real mosquitto on loopback, the device program end to end;
-#   3. publishes the device program Native AOT for linux-x64 and linux-arm64 (trim/AOT warnings are
-#      errors) and runs each published binary's selftest, the arm64 one under qemu-aarch64-static.
+#   3. reruns the defect model's evaluation against its manifest;
+#   4. publishes Native AOT (trim/AOT warnings are errors) the libraries (all rooted), the quantizer CLI and the
+#      device program for linux-x64 and linux-arm64, and runs each published binary, the arm64 one under
+#      qemu-aarch64-static.
 # Exit status 0 only when all of it passed. .ci/run calls exactly this script.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -88,17 +90,24 @@ step "Model metrics reproduce"
 # and the regenerated (seeded) test set, and compare with what the manifest records.
 check "defect-cnn: DefectEval --verify" dotnet run -c Release --project "$root/tools/DefectEval" -- --model "$root/models/defect-cnn" --verify
 
-step "Native AOT: every library rooted"
-aot_libraries() {
-  local log="$out/publish-aotcompat.log"
-  rm -rf "$out/publish/aotcompat"
-  if ! dotnet publish "$root/tests/AotCompat/AotCompat.csproj" -c Release -r linux-x64 -o "$out/publish/aotcompat" >"$log" 2>&1; then
+aot_publish() { # name, project, then the published program and its arguments: publish linux-x64 (warnings fail), run it
+  local name=$1 project=$2; shift 2
+  local log="$out/publish-$name.log"
+  rm -rf "$out/publish/$name"
+  if ! dotnet publish "$project" -c Release -r linux-x64 -o "$out/publish/$name" >"$log" 2>&1; then
     tail -n 40 "$log"; return 1
   fi
   if grep -E 'warning (IL[0-9]+|CS[0-9]+)' "$log"; then return 1; fi
-  "$out/publish/aotcompat/EdgeAI.AotCompat"
+  local program=$1; shift
+  "$out/publish/$name/$program" "$@" >"$out/$name.out"
 }
-check "libraries publish Native AOT with zero trim/AOT warnings" aot_libraries
+
+step "Native AOT: every library rooted"
+check "libraries publish Native AOT with zero trim/AOT warnings" aot_publish aotcompat "$root/tests/AotCompat/AotCompat.csproj" EdgeAI.AotCompat
+
+step "Native AOT: the quantizer CLI (edgeai-quant)"
+check "edgeai-quant publishes Native AOT (zero warnings); its binary inspects defect-cnn" \
+  aot_publish edgeai-quant "$root/tools/QuantCli/QuantCli.csproj" edgeai-quant inspect "$root/models/defect-cnn/model.fp32.onnx" --json
 
 step "Native AOT: linux-x64"
 check "publish linux-x64 (zero trim/AOT warnings)" publish linux-x64
