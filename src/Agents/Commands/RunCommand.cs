@@ -48,7 +48,8 @@ internal static class RunCommand
                 Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
                 return ExitCodes.BadUsage;
             }
-            catch (InvalidOperationException ex) when (ex.InnerException is FormatException)
+            // A value the binder cannot convert: "abc" for a number (FormatException), an unknown enum name (ArgumentException).
+            catch (InvalidOperationException ex) when (ex.InnerException is FormatException or ArgumentException)
             {
                 Console.Error.WriteLine($"edgeai run: invalid configuration in '{configPath}': {ex.Message}");
                 return ExitCodes.BadUsage;
