@@ -50,6 +50,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private const int IngestBatch = 256;
     private const int SendBatch = 128;
 
+    // Acknowledged messages are deleted in groups of this many (one transaction, one fsync), or sooner when the
+    // outbox has nothing more to send, a batch fails, or the publisher stops. Deleting after every small batch made
+    // a publisher that keeps up with its producers pay an fsync per handful of messages (measured: a window of 16
+    // ran slower than one message in flight).
+    private const int DeleteBatch = 256;
+
     private readonly MqttPublisherOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -70,6 +76,8 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private readonly Queue<InFlight> _inFlight = new(); // send loop only
     private readonly List<SparkplugMessage> _encoded = []; // send loop only
     private int _window = 1; // in-flight limit of the current connection
+    private readonly List<long> _toDelete = []; // send loop only: acknowledged, not yet deleted
+    private long _cursor; // send loop only: every row up to this id is acknowledged; the next Peek starts after it
     private volatile bool _rebirthRequested;
     private int _ingesting;
     private int _attempt; // reconnect attempts since messages last flowed; used by the send loop only
@@ -382,6 +390,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     {
         var stop = _stop.Token;
         var acknowledged = new List<long>(SendBatch);
+        try
+        {
+            await SendUntilStoppedAsync(acknowledged, stop).ConfigureAwait(false);
+        }
+        finally
+        {
+            DeleteAcknowledged();
+        }
+    }
+
+    private async Task SendUntilStoppedAsync(List<long> acknowledged, CancellationToken stop)
+    {
         while (!stop.IsCancellationRequested)
         {
             try
@@ -453,7 +473,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         IReadOnlyList<OutboxMessage> batch;
         try
         {
-            batch = _outbox!.Peek(SendBatch);
+            batch = _outbox!.Peek(SendBatch, _cursor);
         }
         catch (OutboxException ex)
         {
@@ -465,6 +485,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
         if (batch.Count == 0)
         {
+            if (_toDelete.Count > 0)
+            {
+                DeleteAcknowledged();
+                return;
+            }
+
             _attempt = 0;
             SignalIfDrained();
             await WaitForWorkAsync(stop).ConfigureAwait(false);
@@ -519,7 +545,15 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                 _attempt = 0;
             }
 
-            RemoveAcknowledged(acknowledged);
+            _toDelete.AddRange(acknowledged);
+            if (deferred || failed || _toDelete.Count >= DeleteBatch || Volatile.Read(ref _state) == 2)
+            {
+                DeleteAcknowledged();
+            }
+
+            // Whole batch done: go on after it. Otherwise start again from the oldest row still stored, which is
+            // exactly what was not acknowledged (everything acknowledged was just deleted).
+            _cursor = deferred || failed ? 0 : batch[^1].Id;
         }
 
         // A broker that accepts the connection but drops it on every publish (an ACL that denies the
@@ -629,17 +663,18 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         return true;
     }
 
-    private void RemoveAcknowledged(List<long> acknowledged)
+    private void DeleteAcknowledged()
     {
-        if (acknowledged.Count == 0)
+        if (_toDelete.Count == 0)
         {
             return;
         }
 
         try
         {
-            _outbox!.Remove(acknowledged);
-            Interlocked.Add(ref _published, acknowledged.Count);
+            _outbox!.Remove(_toDelete);
+            Interlocked.Add(ref _published, _toDelete.Count);
+            _toDelete.Clear();
         }
         catch (OutboxException ex)
         {
