@@ -77,7 +77,8 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private readonly List<SparkplugMessage> _encoded = []; // send loop only
     private int _window = 1; // in-flight limit of the current connection
     private readonly List<long> _toDelete = []; // send loop only: acknowledged, not yet deleted
-    private long _cursor; // send loop only: every row up to this id is acknowledged; the next Peek starts after it
+    private long _cursor; // send loop only: the last row started; the next Peek starts after it
+    private CancellationTokenSource? _sending; // send loop only: cancels the publishes in flight
     private volatile bool _rebirthRequested;
     private int _ingesting;
     private int _attempt; // reconnect attempts since messages last flowed; used by the send loop only
@@ -396,7 +397,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
         finally
         {
-            DeleteAcknowledged();
+            await AbandonInFlightAsync([], cancel: true).ConfigureAwait(false);
         }
     }
 
@@ -456,6 +457,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     {
         if (!_connected)
         {
+            await AbandonInFlightAsync(acknowledged, cancel: true).ConfigureAwait(false);
             if (!await TryConnectAsync(stop).ConfigureAwait(false))
             {
                 await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
@@ -473,6 +475,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         IReadOnlyList<OutboxMessage> batch;
         try
         {
+            // After the last message started: those in flight are not read again.
             batch = _outbox!.Peek(SendBatch, _cursor);
         }
         catch (OutboxException ex)
@@ -483,7 +486,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             return;
         }
 
-        if (batch.Count == 0)
+        if (batch.Count == 0 && _inFlight.Count == 0)
         {
             if (_toDelete.Count > 0)
             {
@@ -500,17 +503,20 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         acknowledged.Clear();
         var deferred = false;
         var failed = false;
-        using var guard = Guard(stop);
+        var progressed = false;
+        _sending ??= CancellationTokenSource.CreateLinkedTokenSource(stop);
         try
         {
-            // Up to _window publishes are in flight. MQTTnet queues each PUBLISH for the socket, in call order,
-            // before PublishAsync returns (its send lock is FIFO), so messages leave in outbox order; results are
-            // taken oldest first, and a message is deleted only once its own PUBACK has come.
+            // Up to _window publishes are in flight, also across batches: draining the window at every batch end
+            // left the last PUBACK waiting in the broker's Nagle buffer for the client's delayed ACK (measured:
+            // ~30 ms per batch, a window of 16 three times slower than one in flight). MQTTnet queues each PUBLISH
+            // for the socket, in call order, before PublishAsync returns (its send lock is FIFO), so messages leave
+            // in outbox order; results are taken oldest first, and a message is deleted only after its own PUBACK.
             foreach (var message in batch)
             {
                 while (_inFlight.Count >= _window && !deferred)
                 {
-                    deferred = !await CompleteOldestAsync(acknowledged, guard).ConfigureAwait(false);
+                    deferred = !await CompleteOldestAsync(acknowledged, stop).ConfigureAwait(false);
                 }
 
                 if (deferred)
@@ -518,19 +524,22 @@ public sealed partial class MqttPublisher : IAsyncDisposable
                     break;
                 }
 
-                StartPublish(message, acknowledged, guard.Token);
+                StartPublish(message, acknowledged, _sending.Token);
+                _cursor = message.Id;
             }
 
-            while (_inFlight.Count > 0 && !deferred)
+            // Nothing new to send: collect the tail.
+            while (batch.Count == 0 && _inFlight.Count > 0 && !deferred)
             {
-                deferred = !await CompleteOldestAsync(acknowledged, guard).ConfigureAwait(false);
+                deferred = !await CompleteOldestAsync(acknowledged, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+            failed = true;
             throw;
         }
-        catch (Exception ex) when (ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is MqttCommunicationException or IOException or SocketException or OperationCanceledException or TimeoutException or ObjectDisposedException)
         {
             _connected = false;
             failed = true;
@@ -539,29 +548,70 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         }
         finally
         {
-            await DrainInFlightAsync(acknowledged, guard, cancel: !deferred).ConfigureAwait(false);
-            if (acknowledged.Count > 0)
+            progressed = acknowledged.Count > 0;
+            if (progressed)
             {
                 _attempt = 0;
             }
 
             _toDelete.AddRange(acknowledged);
-            if (deferred || failed || _toDelete.Count >= DeleteBatch || Volatile.Read(ref _state) == 2)
+            if (deferred || failed)
+            {
+                // Deferred: collect what is in flight; failed: cancel it. Then start again from the oldest row still
+                // stored, which is exactly what was not acknowledged.
+                await AbandonInFlightAsync(acknowledged, cancel: failed).ConfigureAwait(false);
+            }
+            else if (_toDelete.Count >= DeleteBatch || Volatile.Read(ref _state) == 2)
             {
                 DeleteAcknowledged();
             }
-
-            // Whole batch done: go on after it. Otherwise start again from the oldest row still stored, which is
-            // exactly what was not acknowledged (everything acknowledged was just deleted).
-            _cursor = deferred || failed ? 0 : batch[^1].Id;
         }
 
         // A broker that accepts the connection but drops it on every publish (an ACL that denies the
         // topic, for one) must not turn into a reconnect storm: back off unless something got through.
-        if (deferred || (failed && acknowledged.Count == 0))
+        if (deferred || (failed && !progressed))
         {
             await Task.Delay(NextBackoff(), _time, stop).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// Ends the current run of publishes: those still in flight are cancelled (<paramref name="cancel"/>) or awaited
+    /// (bounded); whatever was acknowledged meanwhile is deleted with the rest, and the next read starts again from the
+    /// oldest stored message.
+    /// </summary>
+    private async Task AbandonInFlightAsync(List<long> acknowledged, bool cancel)
+    {
+        var sending = _sending;
+        _sending = null;
+        if (sending is not null)
+        {
+            if (cancel)
+            {
+                await sending.CancelAsync().ConfigureAwait(false);
+            }
+
+            acknowledged.Clear();
+            while (_inFlight.TryDequeue(out var entry))
+            {
+                try
+                {
+                    var result = await entry.Publish.WaitAsync(GuardTimeout, CancellationToken.None).ConfigureAwait(false);
+                    Record(entry.Message, result, acknowledged);
+                }
+                // Failed with the connection: the message stays in the outbox and is sent again.
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    _lastError ??= ex.Message;
+                }
+            }
+
+            _toDelete.AddRange(acknowledged);
+            sending.Dispose();
+        }
+
+        DeleteAcknowledged();
+        _cursor = 0;
     }
 
     /// <summary>Starts publishing one stored message (in Sparkplug B: after the DBIRTH it may need).</summary>
@@ -595,43 +645,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
 
     /// <summary>Waits for the oldest publish in flight and records its outcome.</summary>
     /// <returns><see langword="false"/> when the broker deferred the message (retry later, after a backoff).</returns>
-    private async Task<bool> CompleteOldestAsync(List<long> acknowledged, CancellationTokenSource guard)
+    private async Task<bool> CompleteOldestAsync(List<long> acknowledged, CancellationToken stop)
     {
-        var oldest = _inFlight.Dequeue();
-        guard.CancelAfter(GuardTimeout);
-        var result = await oldest.Publish.WaitAsync(guard.Token).ConfigureAwait(false);
+        var oldest = _inFlight.Peek();
+        var result = await oldest.Publish.WaitAsync(GuardTimeout, stop).ConfigureAwait(false);
+        _inFlight.Dequeue();
         return Record(oldest.Message, result, acknowledged);
-    }
-
-    /// <summary>
-    /// Collects what is still in flight after a batch ended early: cancelled when the connection failed, awaited
-    /// (bounded) when the broker only deferred a message. Those acknowledged meanwhile are deleted too.
-    /// </summary>
-    private async Task DrainInFlightAsync(List<long> acknowledged, CancellationTokenSource guard, bool cancel)
-    {
-        if (_inFlight.Count == 0)
-        {
-            return;
-        }
-
-        if (cancel)
-        {
-            await guard.CancelAsync().ConfigureAwait(false);
-        }
-
-        while (_inFlight.TryDequeue(out var entry))
-        {
-            try
-            {
-                var result = await entry.Publish.WaitAsync(GuardTimeout, CancellationToken.None).ConfigureAwait(false);
-                Record(entry.Message, result, acknowledged);
-            }
-            // Failed with the connection: the message stays in the outbox and is sent again.
-            catch (Exception ex) when (ex is not OutOfMemoryException)
-            {
-                _lastError ??= ex.Message;
-            }
-        }
     }
 
     /// <returns><see langword="false"/> when the broker deferred the message.</returns>
