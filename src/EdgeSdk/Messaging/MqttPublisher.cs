@@ -24,10 +24,13 @@ namespace EdgeAI.Messaging;
 /// counted in <see cref="MqttPublisherStatistics.Rejected"/>); <see cref="PublishAsync(string, string, JsonElement, CancellationToken)"/>
 /// waits for room instead. A background loop moves queued results into the <see cref="SqliteOutbox"/> in batches
 /// (one transaction each), where each gets its message id and sequence number, and a second loop sends the
-/// outbox to the broker in order with QoS 1, deleting each message only after its PUBACK.
+/// outbox to the broker in order with QoS 1, up to <see cref="MqttPublisherOptions.MaxInFlight"/> unacknowledged at a
+/// time, deleting each message only after its PUBACK. The wire format (<see cref="MqttPublisherOptions.PayloadFormat"/>)
+/// is chosen at send time: the JSON <see cref="MessageEnvelope"/>, or Sparkplug B (NBIRTH/DBIRTH/DDATA with the
+/// session's seq and bdSeq, NDEATH as the last will) for SCADA hosts.
 /// </para>
 /// <para>
-/// Connection: MQTT 5 with fallback to 3.1.1 (<see cref="MqttPublisherOptions.ProtocolVersion"/>), keep-alive,
+/// Connection: MQTT 5 with fallback to 3.1.1 for that connection (<see cref="MqttPublisherOptions.ProtocolVersion"/>), keep-alive,
 /// reconnect with jittered exponential backoff, a retained <c>online</c> birth message on
 /// <see cref="TopicScheme.StatusTopic"/> after every connect and a retained <c>offline</c> last will (also sent
 /// on a clean <see cref="StopAsync"/>). TLS 1.2/1.3 with a CA file and optional client certificate; any

@@ -12,19 +12,20 @@ namespace EdgeAI.Sdk.Tests.Messaging;
 /// <see cref="MqttPublisher"/> with <see cref="MqttPayloadFormat.Sparkplug"/> against a real mosquitto; what arrives is
 /// decoded with the protobuf parser generated from sparkplug_b.proto, independently of the encoder.
 /// </summary>
-public sealed class MqttPublisherSparkplugTests
+public sealed class MqttPublisherSparkplugTests : IDisposable
 {
     private const string Node = "spBv1.0/plant-7/{0}/cam-03";
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly MosquittoFixture _mosquitto = new();
+
+    public void Dispose() => _mosquitto.Dispose();
 
     [Fact]
     public async Task Results_arrive_as_ddata_after_nbirth_and_a_dbirth_announcing_every_metric_with_seq_wrapping_at_256()
     {
-        using var mosquitto = new MosquittoFixture();
-        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "spBv1.0/#");
-        await using var json = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "edgeai/#");
-        await using var publisher = new MqttPublisher(SparkplugOptions(mosquitto.Port, mosquitto.Files.File("outbox.db")));
-        await publisher.StartAsync();
+        await using var subscriber = await SubscribeAsync("spBv1.0/#");
+        await using var json = await SubscribeAsync("edgeai/#");
+        await using var publisher = await StartPublisherAsync();
         using var result = JsonDocument.Parse("""{"label":"scratch","score":0.5,"box":[1,2],"ok":true,"meta":{"cam":"c1"},"note":null}""");
         for (var i = 0; i < 300; i++)
         {
@@ -73,10 +74,8 @@ public sealed class MqttPublisherSparkplugTests
     [Fact]
     public async Task A_new_metric_or_a_changed_type_sends_a_fresh_dbirth_before_the_ddata()
     {
-        using var mosquitto = new MosquittoFixture();
-        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "spBv1.0/#");
-        await using var publisher = new MqttPublisher(SparkplugOptions(mosquitto.Port, mosquitto.Files.File("outbox.db")));
-        await publisher.StartAsync();
+        await using var subscriber = await SubscribeAsync("spBv1.0/#");
+        await using var publisher = await StartPublisherAsync();
         foreach (var (agent, text) in new[] { ("a", """{"x":1}"""), ("a", """{"x":2}"""), ("b", """{"x":"s"}"""), ("a", """{"x":3,"y":true}"""), ("a", """{"x":"now text"}""") })
         {
             using var doc = JsonDocument.Parse(text);
@@ -99,17 +98,15 @@ public sealed class MqttPublisherSparkplugTests
     [Fact]
     public async Task A_rebirth_command_births_again_with_the_same_bdseq_and_seq_from_zero()
     {
-        using var mosquitto = new MosquittoFixture();
-        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "spBv1.0/+/+/cam-03/#");
-        await using var publisher = new MqttPublisher(SparkplugOptions(mosquitto.Port, mosquitto.Files.File("outbox.db")));
-        await publisher.StartAsync();
+        await using var subscriber = await SubscribeAsync("spBv1.0/+/+/cam-03/#");
+        await using var publisher = await StartPublisherAsync();
         using var doc = JsonDocument.Parse("""{"x":1}""");
         await publisher.PublishAsync("a", "k", doc.RootElement);
         await subscriber.WaitUntilAsync(m => m.Count >= 3, Wait, "NBIRTH, DBIRTH, DDATA");
 
         // A host's NCMD: garbage first (ignored), then Node Control/Rebirth = true.
         using var host = new MqttClientFactory().CreateMqttClient();
-        await host.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(mosquitto.Host, mosquitto.Port).WithClientId("scada-host").Build());
+        await host.ConnectAsync(new MqttClientOptionsBuilder().WithTcpServer(_mosquitto.Host, _mosquitto.Port).WithClientId("scada-host").Build());
         var command = string.Format(Node, "NCMD");
         await host.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(command).WithPayload([0xFF, 0x01, 0x02]).Build());
         var rebirth = new SpbPayload { Timestamp = 1, Metrics = { new SpbPayload.Types.SpbMetric { Name = "Node Control/Rebirth", Datatype = 11, BooleanValue = true } } };
@@ -128,10 +125,8 @@ public sealed class MqttPublisherSparkplugTests
     [Fact]
     public async Task A_clean_stop_publishes_the_ndeath_of_the_session()
     {
-        using var mosquitto = new MosquittoFixture();
-        await using var subscriber = await MqttTestSubscriber.ConnectAsync(mosquitto.Host, mosquitto.Port, "spBv1.0/#");
-        var publisher = new MqttPublisher(SparkplugOptions(mosquitto.Port, mosquitto.Files.File("outbox.db")));
-        await publisher.StartAsync();
+        await using var subscriber = await SubscribeAsync("spBv1.0/#");
+        var publisher = await StartPublisherAsync();
         await Eventually(() => publisher.IsConnected, Wait, () => $"connection: {publisher.Statistics}");
         await publisher.DisposeAsync();
         await subscriber.WaitUntilAsync(m => m.Count >= 2, Wait, "NBIRTH and NDEATH");
@@ -142,11 +137,15 @@ public sealed class MqttPublisherSparkplugTests
         Assert.Equal(Metric(received[0].Payload, "bdSeq").LongValue, Metric(received[1].Payload, "bdSeq").LongValue);
     }
 
-    private static MqttPublisherOptions SparkplugOptions(int port, string outbox)
+    private Task<MqttTestSubscriber> SubscribeAsync(string filter) => MqttTestSubscriber.ConnectAsync(_mosquitto.Host, _mosquitto.Port, filter);
+
+    private async Task<MqttPublisher> StartPublisherAsync()
     {
-        var options = Options("127.0.0.1", port, outbox);
+        var options = Options("127.0.0.1", _mosquitto.Port, _mosquitto.Files.File("outbox.db"));
         options.PayloadFormat = MqttPayloadFormat.Sparkplug;
-        return options;
+        var publisher = new MqttPublisher(options);
+        await publisher.StartAsync();
+        return publisher;
     }
 
     /// <summary>What the publisher sent (node commands from the test's "host" left out), decoded.</summary>
