@@ -89,6 +89,9 @@ public sealed class CommandLineTests
     [InlineData("{\"Device\": {\"Site\": \"plant/1\"}}", "Device:Site 'plant/1'")]
     [InlineData("{\"Fleet\": {\"HeartbeatSeconds\": -1}}", "Fleet:HeartbeatSeconds is -1")]
     [InlineData("{\"Mqtt\": {\"Port\": \"abc\"}}", "Port")]
+    [InlineData("{\"Mqtt\": {\"PayloadFormat\": \"protobuf\"}}", "'protobuf' at 'Mqtt:PayloadFormat'")]
+    [InlineData("{\"Mqtt\": {\"PayloadFormat\": \"7\"}}", "Mqtt:PayloadFormat is 7; expected Json or Sparkplug.")]
+    [InlineData("{\"Mqtt\": {\"MaxInFlight\": 0}}", "Mqtt:MaxInFlight is 0; expected 1..1024 unacknowledged messages.\n")]
     [InlineData("{ not json", "not valid JSON")]
     public async Task Invalid_configuration_is_refused_at_start_naming_the_setting(string json, string expected)
     {

@@ -36,7 +36,10 @@ internal sealed class OptionsValidators : IValidateOptions<DeviceOptions>, IVali
             // The SDK names its own setting ("MqttPublisherOptions.Port is 0; ..."); say where it lives in
             // the device's configuration instead ("Mqtt:Port is 0; ...").
             var message = ex.Message.Replace($"{nameof(MqttPublisherOptions)}.", "Mqtt:", StringComparison.Ordinal);
-            var suffix = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+            // ArgumentException appends the parameter name: " (Parameter 'Port')", or with UseSystemResourceKeys
+            // (the published program) " Arg_ParamName_Name, Port". The message already names the setting.
+            var suffix = ex is ArgumentException { ParamName: not null } ? message.LastIndexOf(" (Parameter '", StringComparison.Ordinal) : -1;
+            suffix = suffix > 0 ? suffix : message.LastIndexOf(" Arg_ParamName_Name", StringComparison.Ordinal);
             return ValidateOptionsResult.Fail(suffix > 0 ? message[..suffix] : message);
         }
     }

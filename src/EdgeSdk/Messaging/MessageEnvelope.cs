@@ -36,7 +36,7 @@ public sealed class MessageEnvelope
 
     /// <summary>Serializes the envelope to UTF-8 JSON.</summary>
     /// <returns>The document's bytes.</returns>
-    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, MessagingJsonContext.Default.MessageEnvelope);
+    public byte[] ToUtf8Json() => JsonSerializer.SerializeToUtf8Bytes(this, MessagingJsonContext.Wire.MessageEnvelope);
 
     /// <summary>
     /// Parses a received message. Never throws on bad input: garbage, truncated JSON, missing or mistyped
@@ -50,7 +50,7 @@ public sealed class MessageEnvelope
         envelope = null;
         try
         {
-            var parsed = JsonSerializer.Deserialize(utf8Json, MessagingJsonContext.Default.MessageEnvelope);
+            var parsed = JsonSerializer.Deserialize(utf8Json, MessagingJsonContext.Wire.MessageEnvelope);
             if (parsed is null
                 || parsed.Payload.ValueKind != JsonValueKind.Object
                 || parsed.Seq < 1

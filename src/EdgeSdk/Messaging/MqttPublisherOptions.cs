@@ -47,8 +47,21 @@ public sealed class MqttPublisherOptions
     /// <summary>PEM file with the client certificate's private key (PKCS#8, PKCS#1 or SEC1, unencrypted).</summary>
     public string? ClientKeyFile { get; set; }
 
-    /// <summary>Protocol version (default <see cref="MqttProtocol.Auto"/>: 5.0 with fallback to 3.1.1).</summary>
+    /// <summary>
+    /// Protocol version (default <see cref="MqttProtocol.Auto"/>: 5.0 with fallback to 3.1.1, tried again on every
+    /// new connection).
+    /// </summary>
     public MqttProtocol ProtocolVersion { get; set; } = MqttProtocol.Auto;
+
+    /// <summary>Wire format of the results (default <see cref="MqttPayloadFormat.Json"/>).</summary>
+    public MqttPayloadFormat PayloadFormat { get; set; } = MqttPayloadFormat.Json;
+
+    /// <summary>
+    /// Most QoS 1 results sent and not yet acknowledged (PUBACK) at a time, 1..<see cref="MaxInFlightLimit"/>
+    /// (default 16). Messages still leave in outbox order and each is deleted only after its PUBACK; an MQTT 5
+    /// broker's smaller Receive Maximum lowers it for that connection.
+    /// </summary>
+    public int MaxInFlight { get; set; } = 16;
 
     /// <summary>
     /// Start every connection with a clean session (default <see langword="true"/>). With <see langword="false"/>
@@ -87,6 +100,9 @@ public sealed class MqttPublisherOptions
 
     /// <summary>Timeout of one connect, publish or disconnect exchange (default 10 s).</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The largest allowed <see cref="MaxInFlight"/>.</summary>
+    public const int MaxInFlightLimit = 1024;
 
     /// <summary>The client id actually used.</summary>
     public string EffectiveClientId => ClientId ?? $"edgeai-{Site}-{Device}";
@@ -137,6 +153,16 @@ public sealed class MqttPublisherOptions
         if (!Enum.IsDefined(ProtocolVersion))
         {
             throw new ArgumentException($"{Name}.{nameof(ProtocolVersion)} is {(int)ProtocolVersion}; expected Auto, V500 or V311.", nameof(ProtocolVersion));
+        }
+
+        if (!Enum.IsDefined(PayloadFormat))
+        {
+            throw new ArgumentException($"{Name}.{nameof(PayloadFormat)} is {(int)PayloadFormat}; expected Json or Sparkplug.", nameof(PayloadFormat));
+        }
+
+        if (MaxInFlight is < 1 or > MaxInFlightLimit)
+        {
+            throw new ArgumentException($"{Name}.{nameof(MaxInFlight)} is {MaxInFlight}; expected 1..{MaxInFlightLimit} unacknowledged messages.", nameof(MaxInFlight));
         }
 
         if (SessionExpiry < TimeSpan.Zero || SessionExpiry.TotalSeconds > uint.MaxValue)

@@ -12,7 +12,7 @@ namespace EdgeAI.Messaging;
 /// <para>
 /// <see cref="Append"/> gives each result a unique message id (version 7 GUID) and the next sequence number of
 /// its agent in the same transaction that stores it, so sequence numbers increase by exactly one and survive
-/// restarts. Messages come back from <see cref="Peek"/> in insertion order; <see cref="Remove"/> deletes them
+/// restarts. Messages come back from <see cref="Peek(int)"/> in insertion order; <see cref="Remove"/> deletes them
 /// once the broker has acknowledged them (PUBACK). A crash between PUBACK and delete sends the message again
 /// with the same message id (at-least-once).
 /// </para>
@@ -284,7 +284,10 @@ public sealed class SqliteOutbox : IDisposable
     /// <param name="maxCount">Most messages to return, at least 1.</param>
     /// <returns>Up to <paramref name="maxCount"/> messages, oldest first. Unreadable rows are deleted and counted instead.</returns>
     /// <exception cref="OutboxException">SQLite failed.</exception>
-    public IReadOnlyList<OutboxMessage> Peek(int maxCount)
+    public IReadOnlyList<OutboxMessage> Peek(int maxCount) => Peek(maxCount, afterId: 0);
+
+    /// <summary>Like <see cref="Peek(int)"/>, but only messages with a row id above <paramref name="afterId"/>.</summary>
+    internal IReadOnlyList<OutboxMessage> Peek(int maxCount, long afterId)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         var messages = new List<OutboxMessage>(Math.Min(maxCount, 1024));
@@ -296,7 +299,8 @@ public sealed class SqliteOutbox : IDisposable
                 List<long>? corrupt = null;
                 using (var select = _connection.CreateCommand())
                 {
-                    select.CommandText = "SELECT id, message_id, agent, seq, topic, payload FROM outbox ORDER BY id LIMIT $n;";
+                    select.CommandText = "SELECT id, message_id, agent, seq, topic, payload FROM outbox WHERE id > $after ORDER BY id LIMIT $n;";
+                    select.Parameters.AddWithValue("$after", afterId);
                     select.Parameters.AddWithValue("$n", maxCount);
                     using var reader = select.ExecuteReader();
                     while (reader.Read())

@@ -32,6 +32,31 @@ public sealed class MessageEnvelopeTests
         Assert.Equal(0.93, back.Payload.GetProperty("score").GetDouble());
     }
 
+    [Fact]
+    public void Plus_signs_and_non_ascii_text_are_written_as_themselves_and_quotes_stay_escaped()
+    {
+        // The payload as an agent's own context wrote it: HTML-safe, '+' and 'é' escaped.
+        using var payload = JsonDocument.Parse("""{"note":"a\u002Bb caf\u00E9 \"q\""}""");
+        var envelope = new MessageEnvelope
+        {
+            MessageId = "0193b6c4-7d2e-7c41-9a53-2f1e8d9b0a11",
+            Device = "cam+1",
+            Agent = "a",
+            Kind = "k",
+            Seq = 1,
+            Timestamp = new DateTime(2026, 11, 25, 0, 0, 0, DateTimeKind.Utc),
+            Payload = payload.RootElement,
+        };
+
+        var json = Encoding.UTF8.GetString(envelope.ToUtf8Json());
+
+        Assert.Contains("\"device\":\"cam+1\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"note\":\"a+b café \\\"q\\\"\"", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\u00", json, StringComparison.Ordinal);
+        Assert.True(MessageEnvelope.TryParse(Encoding.UTF8.GetBytes(json), out var back));
+        Assert.Equal("a+b café \"q\"", back.Payload.GetProperty("note").GetString());
+    }
+
     public static TheoryData<string> Hostile => new()
     {
         "",

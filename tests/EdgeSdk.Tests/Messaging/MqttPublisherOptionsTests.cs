@@ -37,6 +37,9 @@ public sealed class MqttPublisherOptionsTests
         { "KeepAlive", o => o.KeepAlive = TimeSpan.FromDays(2), "65535" },
         { "ProtocolVersion", o => o.ProtocolVersion = (MqttProtocol)42, "Auto, V500 or V311" },
         { "CaFile", o => o.CaFile = " ", "blank" },
+        { "PayloadFormat", o => o.PayloadFormat = (MqttPayloadFormat)7, "Json or Sparkplug" },
+        { "MaxInFlight", o => o.MaxInFlight = 0, "1..1024" },
+        { "MaxInFlight", o => o.MaxInFlight = 1025, "1..1024" },
     };
 
     [Theory]

@@ -11,7 +11,7 @@ namespace EdgeAI.Messaging;
 /// <para>
 /// Per connection: call <see cref="BeginSession"/> before connecting and register the NDEATH it returns as the MQTT
 /// will (QoS 1, not retained); after the connect publish <see cref="NodeBirth"/> first, then
-/// <see cref="DeviceBirth"/> for each device (in EdgeAI: each agent) before its <see cref="DeviceData"/>.
+/// <see cref="DeviceBirth"/> for each device (in EdgeAI: each agent) before its <see cref="DeviceData(string, IEnumerable{SparkplugMetric})"/>.
 /// NBIRTH carries <c>seq</c> 0; every later message of the session carries the next value, wrapping from 255 to 0.
 /// <c>bdSeq</c> (birth/death sequence, 0..255) advances with every session and appears as the <c>bdSeq</c> Int64
 /// metric in both the NBIRTH and the NDEATH of a session, so a host can tell a stale NDEATH from the current one.
@@ -129,7 +129,10 @@ public sealed class SparkplugNode
     /// <param name="metrics">The metrics that changed.</param>
     /// <returns>The DDATA message.</returns>
     /// <exception cref="InvalidOperationException">The device has not been born in this session.</exception>
-    public SparkplugMessage DeviceData(string deviceId, IEnumerable<SparkplugMetric> metrics)
+    public SparkplugMessage DeviceData(string deviceId, IEnumerable<SparkplugMetric> metrics) => DeviceData(deviceId, metrics, sampledAt: null);
+
+    /// <summary>A DDATA whose metrics carry <paramref name="sampledAt"/> as their timestamp (the payload keeps the send time).</summary>
+    internal SparkplugMessage DeviceData(string deviceId, IEnumerable<SparkplugMetric> metrics, DateTimeOffset? sampledAt)
     {
         TopicScheme.ValidateLevel(deviceId, nameof(deviceId));
         ArgumentNullException.ThrowIfNull(metrics);
@@ -141,7 +144,7 @@ public sealed class SparkplugNode
                 throw new InvalidOperationException($"Device '{deviceId}' has no DBIRTH in this session; Sparkplug hosts ignore DDATA before DBIRTH.");
             }
 
-            return Encode("DDATA", deviceId, metrics, withSeq: true);
+            return Encode("DDATA", deviceId, metrics, withSeq: true, sampledAt);
         }
     }
 
@@ -179,13 +182,14 @@ public sealed class SparkplugNode
         }
     }
 
-    private SparkplugMessage Encode(string messageType, string? deviceId, IEnumerable<SparkplugMetric> metrics, bool withSeq)
+    private SparkplugMessage Encode(string messageType, string? deviceId, IEnumerable<SparkplugMetric> metrics, bool withSeq, DateTimeOffset? sampledAt = null)
     {
         var now = (ulong)_time.GetUtcNow().ToUnixTimeMilliseconds();
+        var metricTime = sampledAt is { } at && at >= DateTimeOffset.UnixEpoch ? (ulong)at.ToUnixTimeMilliseconds() : now;
         var payload = new SpbPayload { Timestamp = now };
         foreach (var metric in metrics)
         {
-            payload.Metrics.Add(metric.ToWire(now));
+            payload.Metrics.Add(metric.ToWire(metricTime));
         }
 
         int? seq = null;
