@@ -81,7 +81,7 @@ public sealed class ImageDecoder
             // StbImageSharp reports corrupt data with a plain Exception carrying stb's reason, and truncated
             // data can surface as an index or end-of-stream error; all of them mean the same thing here.
             throw new ImageFormatException(
-                $"{header.Container} '{sourceId}' ({encoded.Length} bytes, declared {header.Width}x{header.Height}) could not be decoded: {ex.Message}; expected a complete, valid image.",
+                $"{header.Container} '{sourceId}' ({encoded.Length} bytes, declared {header.Width}x{header.Height}) could not be decoded: {DecoderReason(ex)}; expected a complete, valid image.",
                 sourceId, ex);
         }
 
@@ -104,5 +104,15 @@ public sealed class ImageDecoder
         return MemoryMarshal.TryGetArray(encoded, out var segment) && segment.Array is not null
             ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(encoded.ToArray(), writable: false);
+    }
+
+    /// <summary>
+    /// stb's reason without the NUL padding it sometimes carries (a truncated PNG gave a message of NULs and blanks),
+    /// or the exception's type when nothing readable is left.
+    /// </summary>
+    internal static string DecoderReason(Exception ex)
+    {
+        var reason = ex.Message.Replace('\0', ' ').Trim();
+        return reason.Length > 0 ? reason : $"{ex.GetType().Name} with no reason";
     }
 }

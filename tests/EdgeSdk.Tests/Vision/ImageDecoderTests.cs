@@ -102,7 +102,17 @@ public sealed class ImageDecoderTests
         var ex = Assert.Throws<ImageFormatException>(() => _decoder.Decode(cut, PixelFormat.Rgb24, "frame#3", 3, T0));
         Assert.Equal("frame#3", ex.SourceId);
         Assert.Contains("frame#3", ex.Message, StringComparison.Ordinal);
+        // The reason is readable text: no NUL padding from stb, never an empty "decoded: ;".
+        Assert.DoesNotContain('\0', ex.Message);
+        Assert.DoesNotMatch(@"decoded:\s*;", ex.Message);
     }
+
+    [Theory]
+    [InlineData("bad crc", "bad crc")]
+    [InlineData("\0\0\0   \0", "Exception with no reason")]
+    [InlineData("  out\0of data \0", "out of data")]
+    public void Decoder_reason_is_stbs_text_without_nul_padding(string message, string expected) =>
+        Assert.Equal(expected, ImageDecoder.DecoderReason(new Exception(message)));
 
     [Fact]
     public void Corrupt_png_data_is_refused()
