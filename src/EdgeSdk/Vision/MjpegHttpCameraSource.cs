@@ -1,4 +1,5 @@
 using System.Net;
+using System.Numerics;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 
@@ -68,6 +69,9 @@ public sealed class MjpegHttpCameraSource : CameraSource
     /// <summary>Connections opened so far (the first one included).</summary>
     public int Connections { get; private set; }
 
+    /// <summary>Connection attempts that failed since the last one that succeeded (0 while connected).</summary>
+    public int FailedConnects { get; private set; }
+
     /// <inheritdoc />
     /// <exception cref="HttpRequestException">With no reconnect: the camera refused the connection or answered with an error or a non-multipart type.</exception>
     protected override async ValueTask<Frame?> ReadFrameCoreAsync(CancellationToken cancellationToken)
@@ -102,8 +106,21 @@ public sealed class MjpegHttpCameraSource : CameraSource
                     && _options.ReconnectDelay is { } delay && !cancellationToken.IsCancellationRequested)
                 {
                     // Refused, reset, or the connect timeout (an OperationCanceledException not caused by our token).
-                    VisionLog.Reconnecting(Logger, Name, delay, ex);
+                    // A camera that is away stays away for a while: log the reason (no stack) at the 1st, 2nd, 4th...
+                    // failure rather than every few seconds.
+                    FailedConnects++;
+                    if (BitOperations.IsPow2(FailedConnects))
+                    {
+                        VisionLog.ConnectFailed(Logger, Name, FailedConnects, delay, ex is OperationCanceledException ? "connect timed out" : ex.Message);
+                    }
+
                     continue;
+                }
+
+                if (FailedConnects > 0)
+                {
+                    VisionLog.Reconnected(Logger, Name, FailedConnects);
+                    FailedConnects = 0;
                 }
             }
 
@@ -112,7 +129,7 @@ public sealed class MjpegHttpCameraSource : CameraSource
             {
                 if (_options.ReconnectDelay is { } delay)
                 {
-                    VisionLog.Reconnecting(Logger, Name, delay, null);
+                    VisionLog.ConnectionLost(Logger, Name, delay);
                 }
 
                 CloseConnection();
