@@ -792,15 +792,15 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         Interlocked.Increment(ref _connectFailures);
         // A broker that stays away would otherwise log a warning per attempt: warn when the reason changes,
         // repeat it at debug level.
-        var reason = _lastError ?? "unknown error";
+        var reason = _lastError ?? $"Connecting to {_options.Host}:{_options.Port} failed";
         if (!string.Equals(reason, _lastLoggedFailure, StringComparison.Ordinal))
         {
             _lastLoggedFailure = reason;
-            LogConnectFailed(_logger, _options.Host, _options.Port, reason);
+            LogConnectFailed(_logger, reason);
         }
         else
         {
-            LogConnectFailedAgain(_logger, _options.Host, _options.Port, reason);
+            LogConnectFailedAgain(_logger, reason);
         }
         return false;
     }
@@ -1032,11 +1032,12 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Information, Message = "Connected to {Host}:{Port} with MQTT {Protocol}; {Pending} message(s) to send")]
     private static partial void LogConnected(ILogger logger, string host, int port, string protocol, long pending);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Connecting to {Host}:{Port} failed: {Reason}")]
-    private static partial void LogConnectFailed(ILogger logger, string host, int port, string reason);
+    // The reason names the broker and what failed ("Connecting to host:port failed: ...", "TLS handshake with ...").
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Reason}; retrying with backoff")]
+    private static partial void LogConnectFailed(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Connecting to {Host}:{Port} failed again: {Reason}")]
-    private static partial void LogConnectFailedAgain(ILogger logger, string host, int port, string reason);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Still failing: {Reason}")]
+    private static partial void LogConnectFailedAgain(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Disconnected from the broker: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string reason);
