@@ -64,7 +64,7 @@ public sealed class FrameQueueTests : IDisposable
         for (var k = 1; k <= 12; k++)
         {
             await Until(() => camera.FramesDelivered == k, $"the camera to deliver frame {k - 1}");
-            clock.Advance(camera.FramePeriod);
+            await AdvanceUntilDelivered(clock, camera, k);
         }
 
         await Until(() => camera.FramesDelivered == 13 && queue.DroppedFrames == 10, "frames 1-10 to be dropped");
@@ -103,6 +103,29 @@ public sealed class FrameQueueTests : IDisposable
         }
 
         return frames;
+    }
+
+    /// <summary>
+    /// Moves the fake clock in eighths of a frame period until frame <paramref name="k"/> is out, never past 7/8 of a
+    /// period beyond its due time (so the next frame is never late). One jump of a whole period would race the
+    /// camera: if it read the clock just before the jump and registers its wait just after, that wait ends a period
+    /// later than the jump reaches, and the test would hang.
+    /// </summary>
+    private static async Task AdvanceUntilDelivered(FakeTimeProvider clock, SimulatedCamera camera, int k)
+    {
+        var step = camera.FramePeriod / 8;
+        var cap = clock.Start + (k * camera.FramePeriod) + (7 * step);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (camera.FramesDelivered == k)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for the camera to deliver frame {k}");
+            if (clock.GetUtcNow() + step <= cap)
+            {
+                clock.Advance(step);
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     private static async Task Until(Func<bool> condition, string what)
