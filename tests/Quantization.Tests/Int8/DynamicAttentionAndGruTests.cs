@@ -1,3 +1,4 @@
+using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
 using Microsoft.ML.OnnxRuntime;
@@ -8,7 +9,7 @@ namespace EdgeAI.Quantization.Tests.Int8;
 
 public sealed class DynamicAttentionAndGruTests
 {
-    private const int Batch = 2, Sequence = 8, Hidden = 32, Heads = 4;
+    private const int Batch = 2, Sequence = 8, Hidden = 32, Heads = 4, PaddedLength = 5;
 
     // Each Q/K/V element sums 32 products whose inputs are rounded independently: x in [-1, 1] to steps of 2/255
     // (DynamicQuantizeLinear) and w in ±1/√32 to steps of max|w|/127 (per column). Uniform rounding gives
@@ -49,6 +50,68 @@ public sealed class DynamicAttentionAndGruTests
             var maxAbs = a.Zip(b, (p, q) => Math.Abs(p - q)).Max();
             Assert.True(Cosine(a, b) >= MinCosine, $"seed {seed}: cosine {Cosine(a, b)}");
             Assert.True(maxAbs <= MaxAbsError, $"seed {seed}: max-abs {maxAbs}");
+        }
+    }
+
+    // Independent check of the QAttention wiring: numpy redoes what the kernel computes from the stored int8 weight,
+    // scales and mask (DynamicQuantizeLinear by the ONNX spec, integer GEMM, per-column dequantization, masked
+    // softmax attention). Only float rounding separates the two, so the bound is 1e-4, far below the 0.0023 int8
+    // error: a wrong scale, column order, zero point or dropped mask would show up as that error or larger.
+    private const string Reference = """
+        import sys, numpy as np, onnx
+        from onnx import numpy_helper
+        m = onnx.load(sys.argv[1])
+        init = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+        node = next(n for n in m.graph.node if n.op_type == "QAttention")
+        heads = next(a.i for a in node.attribute if a.name == "num_heads")
+        w = init[node.input[1]].astype(np.int64)
+        b = init[node.input[2]].astype(np.float64)
+        ws = init[node.input[4]].astype(np.float64)
+        x = np.load(sys.argv[2])
+        lo, hi = min(0.0, float(x.min())), max(0.0, float(x.max()))
+        scale = np.float32((hi - lo) / 255)
+        zp = int(np.clip(np.round(-lo / scale), 0, 255))
+        q = np.clip(np.round(x / scale) + zp, 0, 255).astype(np.int64)
+        qkv = ((q - zp) @ w) * (float(scale) * ws) + b
+        B, S, _ = qkv.shape
+        H = w.shape[1] // 3
+        d = H // heads
+        qh, kh, vh = [qkv[..., i * H:(i + 1) * H].reshape(B, S, heads, d).transpose(0, 2, 1, 3) for i in range(3)]
+        s = qh @ kh.transpose(0, 1, 3, 2) / np.sqrt(d)
+        for bi, n in enumerate(int(v) for v in sys.argv[3].split(",")):
+            s[bi, :, :, n:] += -10000.0
+        p = np.exp(s - s.max(-1, keepdims=True))
+        p /= p.sum(-1, keepdims=True)
+        np.save(sys.argv[4], (p @ vh).transpose(0, 2, 1, 3).reshape(B, S, H).astype(np.float32))
+        """;
+
+    [Fact]
+    public void QAttention_output_matches_numpy_recomputing_the_int8_kernel()
+    {
+        var result = DynamicQuantizer.Quantize(Attention());
+        var dir = Directory.CreateTempSubdirectory("edgeai-qattention-");
+        try
+        {
+            var model = Path.Combine(dir.FullName, "qattention.onnx");
+            var input = Path.Combine(dir.FullName, "x.npy");
+            var output = Path.Combine(dir.FullName, "y.npy");
+            result.Model.Save(model);
+            var x = Random(210, Batch * Sequence * Hidden, 1.0);
+            NpyFile.Write(input, NpyArray.FromSingles(x, Batch, Sequence, Hidden));
+
+            var (exit, text) = PythonReference.Run(PythonReference.FindPythonWithOnnx(), ["-c", Reference, model, input, $"{Sequence},{PaddedLength}", output]);
+            Assert.True(exit == 0, text);
+
+            using var session = new InferenceSession(model);
+            var actual = Run(session, x);
+            var expected = NpyFile.Read(output).ToSingleArray();
+            Assert.Equal(expected.Length, actual.Length);
+            var maxAbs = expected.Zip(actual, (p, q) => Math.Abs(p - q)).Max();
+            Assert.True(maxAbs <= 1e-4, $"max |ORT - numpy| {maxAbs}");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 
@@ -121,11 +184,11 @@ public sealed class DynamicAttentionAndGruTests
             .AddOutput("y", TensorElementType.Float, "T", 1, "N", 16)
             .Build();
 
-    // Sequence lengths 8 and 5: the second batch row is right-padded, so mask_index reaches the kernel.
+    // Sequence lengths 8 and PaddedLength: the second batch row is right-padded, so mask_index reaches the kernel.
     private static float[] Run(InferenceSession session, float[] x)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(x, [Batch, Sequence, Hidden]);
-        using var mask = OrtValue.CreateTensorValueFromMemory(new[] { Sequence, 5 }, [Batch]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(new[] { Sequence, PaddedLength }, [Batch]);
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, ["x", "mask"], [input, mask], ["y"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
