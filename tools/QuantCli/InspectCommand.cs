@@ -55,6 +55,7 @@ internal static class InspectCommand
         }
 
         var (staticNodes, staticSkipped) = PlanStatic(prepared);
+        var dynamicPlan = DynamicQuantizer.Quantize(prepared);
         return new InspectReport(
             Path.GetFullPath(path),
             new FileInfo(path).Length,
@@ -70,7 +71,8 @@ internal static class InspectCommand
             preparation,
             staticNodes,
             staticSkipped,
-            DynamicPlan(prepared));
+            dynamicPlan.QuantizedNodes,
+            dynamicPlan.SkippedNodes);
     }
 
     // Runs the static quantizer itself on placeholder ranges, so the answer is exactly what
@@ -106,8 +108,6 @@ internal static class InspectCommand
             return [.. names];
         }
     }
-
-    private static IReadOnlyList<string> DynamicPlan(OnnxModel model) => DynamicQuantizer.Quantize(model).QuantizedNodes;
 
     private static TensorReport ToReport(OnnxTensorInfo info) =>
         new(info.Name, info.ElementType is { } t ? OnnxTypeName(t) : "?", info.Shape is null ? ["?"] : [.. info.Shape.Select(d => d.ToString())]);
@@ -158,5 +158,9 @@ internal static class InspectCommand
         }
 
         w.WriteLine($"  dynamic int8 would quantize {r.DynamicInt8Nodes.Count} node(s): {string.Join(", ", r.DynamicInt8Nodes)}");
+        foreach (var s in r.DynamicInt8Skipped)
+        {
+            w.WriteLine($"    kept fp32: {s}");
+        }
     }
 }

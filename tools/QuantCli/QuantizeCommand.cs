@@ -87,14 +87,14 @@ internal static class QuantizeCommand
         var model = new Argument<string>("MODEL") { Description = "An .onnx file or a model directory with manifest.json (then a variant is added to the manifest)." };
         var output = new Option<string>("--out") { Description = "Where to write the quantized model (inside the model directory when MODEL is one).", Required = true };
         var excludeNodes = new Option<string[]>("--exclude-nodes") { Description = "Node names to keep in fp32.", AllowMultipleArgumentsPerToken = true };
-        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (MatMul, Gemm, LSTM).", AllowMultipleArgumentsPerToken = true };
+        var excludeOps = new Option<string[]>("--exclude-ops") { Description = "Operator types to keep in fp32 (MatMul, Gemm, LSTM, Attention).", AllowMultipleArgumentsPerToken = true };
         var minElements = new Option<long>("--min-weight-elements") { Description = "Weights with fewer elements stay fp32.", DefaultValueFactory = _ => 256 };
         var variant = new Option<string>("--variant") { Description = "Manifest variant name to add or replace.", DefaultValueFactory = _ => "int8-dynamic" };
         var fixInput = FixedInputs.CreateOption();
         var fixShape = FixedInputs.CreateShapeOption();
         var specializeSample = FixedInputs.CreateSampleOption();
 
-        var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM; int8 per-column weights, activations quantized at run time. No calibration data.");
+        var command = new Command("dynamic", "Dynamic int8 (ONNX Runtime contrib ops): MatMul/Gemm -> DynamicQuantizeMatMul, LSTM -> DynamicQuantizeLSTM, com.microsoft Attention -> QAttention (GRU stays fp32: no int8 kernel); int8 per-column weights, activations quantized at run time. No calibration data.");
         command.Arguments.Add(model);
         foreach (var o in new Option[] { output, from, excludeNodes, excludeOps, minElements, variant, fixInput, fixShape, specializeSample })
         {

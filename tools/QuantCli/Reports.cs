@@ -19,7 +19,8 @@ internal sealed record InspectReport(
     IReadOnlyList<string> Preparation,
     IReadOnlyList<string> StaticInt8Nodes,
     IReadOnlyList<string> StaticInt8Skipped,
-    IReadOnlyList<string> DynamicInt8Nodes);
+    IReadOnlyList<string> DynamicInt8Nodes,
+    IReadOnlyList<string> DynamicInt8Skipped);
 
 /// <summary>The report of <c>quantize static</c> and <c>quantize dynamic</c>.</summary>
 internal sealed record QuantizeReport(

@@ -4,10 +4,10 @@ namespace EdgeAI.Quantization.Int8;
 public sealed class DynamicQuantizationOptions
 {
     /// <summary>The operators the dynamic quantizer knows how to rewrite.</summary>
-    public static IReadOnlySet<string> SupportedOpTypes { get; } = new HashSet<string>(["MatMul", "Gemm", "LSTM"], StringComparer.Ordinal);
+    public static IReadOnlySet<string> SupportedOpTypes { get; } = new HashSet<string>(["MatMul", "Gemm", "LSTM", "Attention"], StringComparer.Ordinal);
 
-    /// <summary>Operators to quantize (default MatMul, Gemm and LSTM); a subset of <see cref="SupportedOpTypes"/>.</summary>
-    public ISet<string> OpTypes { get; } = new HashSet<string>(["MatMul", "Gemm", "LSTM"], StringComparer.Ordinal);
+    /// <summary>Operators to quantize (default MatMul, Gemm, LSTM and com.microsoft Attention); a subset of <see cref="SupportedOpTypes"/>.</summary>
+    public ISet<string> OpTypes { get; } = new HashSet<string>(["MatMul", "Gemm", "LSTM", "Attention"], StringComparer.Ordinal);
 
     /// <summary>Node names to keep in fp32.</summary>
     public ISet<string> ExcludedNodes { get; } = new HashSet<string>(StringComparer.Ordinal);

@@ -7,7 +7,9 @@ namespace EdgeAI.Quantization.Int8;
 /// quantizes the activations itself on every call, so no calibration set is needed. MatMul and Gemm with a
 /// constant 2-D weight become <c>com.microsoft.DynamicQuantizeMatMul</c>; LSTM becomes
 /// <c>com.microsoft.DynamicQuantizeLSTM</c> (weights transposed to [directions, input, 4·hidden], gate order
-/// i, o, f, c kept). Both are ONNX Runtime contrib operators: the result runs in ONNX Runtime, not in other runtimes.
+/// i, o, f, c kept); com.microsoft Attention becomes <c>com.microsoft.QAttention</c> fed by a DynamicQuantizeLinear
+/// of its input. These are ONNX Runtime contrib operators: the result runs in ONNX Runtime, not in other runtimes.
+/// GRU stays fp32 (ONNX Runtime has no int8 GRU kernel) and is listed in <see cref="QuantizationResult.SkippedNodes"/>.
 /// </summary>
 /// <remarks>The input model is not changed. Suited to recurrent and fully connected models whose activation ranges vary per input.</remarks>
 public static class DynamicQuantizer

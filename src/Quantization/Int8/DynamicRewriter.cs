@@ -37,7 +37,13 @@ internal sealed class DynamicRewriter
     {
         foreach (var node in _graph.GetTopologicalOrder())
         {
-            if (node.Domain.Length > 0 || !_options.OpTypes.Contains(node.OpType))
+            if (node.OpType == "GRU" && node.Domain.Length == 0)
+            {
+                _skipped.Add($"Node {node.Label}: stays fp32: ONNX Runtime has no int8 GRU kernel.");
+                continue;
+            }
+
+            if (!IsCandidate(node))
             {
                 continue;
             }
@@ -49,7 +55,12 @@ internal sealed class DynamicRewriter
             }
 
             var label = node.Label;
-            var reason = node.OpType == "LSTM" ? RewriteLstm(node) : RewriteMatMul(node);
+            var reason = node.OpType switch
+            {
+                "LSTM" => RewriteLstm(node),
+                "Attention" => RewriteAttention(node),
+                _ => RewriteMatMul(node),
+            };
             if (reason is null)
             {
                 _quantized.Add(label);
@@ -124,11 +135,7 @@ internal sealed class DynamicRewriter
             }
         }
 
-        var quantized = new sbyte[values.Length];
-        var scales = QuantMath.QuantizeInt8PerChannel(values, [rows, cols], 1, quantized);
-        var q = _graph.AddInitializer(OnnxTensor.FromInt8s(Unique(weight.Name + "_quantized"), quantized, rows, cols)).Name;
-        var s = _graph.AddInitializer(OnnxTensor.FromSingles(Unique(weight.Name + "_scale"), scales, cols)).Name;
-        var z = _graph.AddInitializer(OnnxTensor.FromInt8s(Unique(weight.Name + "_zero_point"), new sbyte[cols], cols)).Name;
+        var (q, s, z) = AddPerColumnWeight(weight.Name, values, rows, cols);
         List<string> inputs = [node.Inputs[0], q, s, z];
         if (bias is not null)
         {
@@ -140,6 +147,75 @@ internal sealed class DynamicRewriter
         Replace(node, "DynamicQuantizeMatMul", inputs, []);
         return null;
     }
+
+    /// <summary>
+    /// com.microsoft Attention with a constant [input_hidden, 3·hidden] weight → QAttention fed by a
+    /// DynamicQuantizeLinear of its input (uint8, scale and zero point computed per call), as ONNX Runtime's
+    /// own quantizer does; returns why not, or null when done.
+    /// </summary>
+    private string? RewriteAttention(OnnxNode node)
+    {
+        if (node.Inputs.Count < 3 || node.Inputs[2].Length == 0 || node.Outputs.Count is < 1 or > 2)
+        {
+            return "unexpected inputs or outputs (expected input, weights, bias, optional mask_index and past; output and optional present).";
+        }
+
+        if (node.Inputs.Skip(5).Any(i => i.Length > 0))
+        {
+            return "inputs after 'past' (attention_bias, past_sequence_length) have no QAttention equivalent.";
+        }
+
+        var unsupported = node.Attributes.Select(a => a.Name).Where(n => n is not ("num_heads" or "unidirectional")).ToList();
+        if (unsupported.Count > 0)
+        {
+            return $"attribute(s) {string.Join(", ", unsupported)} have no QAttention equivalent (it takes num_heads and unidirectional).";
+        }
+
+        if ((_model.GetOpset() ?? 0) < 11)
+        {
+            return $"the model imports opset {_model.GetOpset() ?? 0}; DynamicQuantizeLinear needs 11 or later.";
+        }
+
+        if (ConstantWeight(node.Inputs[1], out var reason) is not { } weight)
+        {
+            return reason;
+        }
+
+        if (weight.Dims.Count != 2 || weight.Dims[1] % 3 != 0)
+        {
+            return $"weight '{weight.Name}' is [{string.Join(", ", weight.Dims)}]; QAttention takes [input_hidden, 3·hidden].";
+        }
+
+        var (q, s, z) = AddPerColumnWeight(weight.Name, weight.ToSingleArray(), weight.Dims[0], weight.Dims[1]);
+        var input = node.Inputs[0];
+        string[] quantizedInput = [Unique(input + "_quantized"), Unique(input + "_scale"), Unique(input + "_zero_point")];
+        _graph.AddNode("DynamicQuantizeLinear", [input], quantizedInput, Unique(input + "_DynamicQuantizeLinear"));
+        List<string> inputs =
+        [
+            quantizedInput[0], q, node.Inputs[2], quantizedInput[1], s,
+            node.Inputs.Count > 3 ? node.Inputs[3] : "",
+            quantizedInput[2], z,
+            node.Inputs.Count > 4 ? node.Inputs[4] : "",
+        ];
+        _replaced.Add(weight.Name);
+        Replace(node, "QAttention", inputs, [.. node.Attributes]);
+        return null;
+    }
+
+    /// <summary>Adds <paramref name="values"/> ([rows, cols]) as int8 with one symmetric scale per column; returns the names of the weight, scales and zero points.</summary>
+    private (string Weight, string Scale, string ZeroPoint) AddPerColumnWeight(string name, float[] values, long rows, long cols)
+    {
+        var quantized = new sbyte[values.Length];
+        var scales = QuantMath.QuantizeInt8PerChannel(values, [rows, cols], 1, quantized);
+        var q = _graph.AddInitializer(OnnxTensor.FromInt8s(Unique(name + "_quantized"), quantized, rows, cols)).Name;
+        var s = _graph.AddInitializer(OnnxTensor.FromSingles(Unique(name + "_scale"), scales, cols)).Name;
+        var z = _graph.AddInitializer(OnnxTensor.FromInt8s(Unique(name + "_zero_point"), new sbyte[cols], cols)).Name;
+        return (q, s, z);
+    }
+
+    /// <summary>A node of a selected op type in its domain: com.microsoft for Attention, the default domain for the rest.</summary>
+    private bool IsCandidate(OnnxNode node) =>
+        _options.OpTypes.Contains(node.OpType) && node.Domain == (node.OpType == "Attention" ? DynamicQuantizer.MicrosoftDomain : "");
 
     /// <summary>LSTM with constant W and R → DynamicQuantizeLSTM; returns why not, or null when done.</summary>
     private string? RewriteLstm(OnnxNode node)

@@ -15,7 +15,7 @@ public sealed class QuantizationResult
     /// <summary>
     /// The quantized model, fp32 interface. Static: int8 weights and uint8 activations between
     /// QuantizeLinear/DequantizeLinear pairs. Dynamic: int8 weights inside <c>com.microsoft</c>
-    /// DynamicQuantizeMatMul / DynamicQuantizeLSTM nodes.
+    /// DynamicQuantizeMatMul / DynamicQuantizeLSTM / QAttention nodes.
     /// </summary>
     public OnnxModel Model { get; }
 

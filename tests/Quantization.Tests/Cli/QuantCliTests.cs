@@ -121,6 +121,47 @@ public sealed class QuantCliTests : IDisposable
     }
 
     [Fact]
+    public void Inspect_and_quantize_dynamic_say_a_gru_stays_fp32_and_why()
+    {
+        const string Reason = "Node 'gru' (GRU): stays fp32: ONNX Runtime has no int8 GRU kernel.";
+        var fp32 = Path.Combine(_dir, "gru.onnx");
+        DynamicAttentionAndGruTests.GruThenMatMul().Save(fp32);
+
+        var (iExit, iOut, _) = CliRunner.Run("inspect", fp32, "--json");
+        Assert.Equal(0, iExit);
+        var plan = JsonDocument.Parse(iOut).RootElement;
+        Assert.Equal(["'fc' (MatMul)"], plan.GetProperty("dynamicInt8Nodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([Reason], plan.GetProperty("dynamicInt8Skipped").EnumerateArray().Select(e => e.GetString()));
+        var (_, text, _) = CliRunner.Run("inspect", fp32);
+        Assert.Contains($"kept fp32: {Reason}", text, StringComparison.Ordinal);
+
+        var int8 = Path.Combine(_dir, "gru.int8.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "dynamic", fp32, "--out", int8);
+        Assert.True(exit == 0, stderr);
+        Assert.Contains(Reason, stdout, StringComparison.Ordinal);
+        using var session = new InferenceSession(int8);
+        Assert.Contains(OnnxModel.Load(int8).Graph.Nodes, n => n.OpType == "GRU");
+    }
+
+    [Fact]
+    public void Quantize_dynamic_turns_attention_into_qattention_unless_excluded_by_op_type()
+    {
+        var fp32 = Path.Combine(_dir, "attention.onnx");
+        DynamicAttentionAndGruTests.Attention().Save(fp32);
+
+        var int8 = Path.Combine(_dir, "attention.int8.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "dynamic", fp32, "--out", int8, "--json");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(["'attn' (Attention)"], JsonDocument.Parse(stdout).RootElement.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains(OnnxModel.Load(int8).Graph.Nodes, n => n.OpType == "QAttention");
+
+        var (xExit, _, xErr) = CliRunner.Run("quantize", "dynamic", fp32, "--out", Path.Combine(_dir, "excluded.onnx"), "--exclude-ops", "Attention");
+        Assert.Equal(1, xExit);
+        Assert.Contains("No node of", xErr, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "excluded.onnx")));
+    }
+
+    [Fact]
     public void Compare_exits_1_with_one_line_when_a_floor_is_not_met()
     {
         var fp32 = Path.Combine(_dir, "cnn.onnx");

@@ -140,7 +140,7 @@ public sealed class DynamicQuantizerTests
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
     }
 
-    private static double Cosine(float[] a, float[] b)
+    internal static double Cosine(float[] a, float[] b)
     {
         double dot = 0, na = 0, nb = 0;
         for (var i = 0; i < a.Length; i++)
