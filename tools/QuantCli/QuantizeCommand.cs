@@ -90,6 +90,11 @@ internal static class QuantizeCommand
 
                 var timing = calibration.Open(parse, measureData, location, onnx).Take(count).ToList();
                 var guided = LatencyGuidedQuantizer.Quantize(onnx, ranges, timing, new LatencyGuidedOptions { Quantization = options, TimingRepeats = repeats });
+                if (guided.Quantization.QuantizedNodes.Count == 0)
+                {
+                    throw new CliCheckFailedException($"--latency-guided: every quantized layer of '{location.OnnxPath}' measured faster in fp32 on this machine (all-int8 {Output.F(guided.AllInt8VsFp32, "F3")}x fp32); use the fp32 model.");
+                }
+
                 result = guided.Quantization;
                 latency = new LatencyReport(
                     timing.Count, repeats, guided.AllInt8VsFp32, guided.FinalVsFp32, guided.FinalVsAllInt8, guided.MinCosine,
