@@ -39,10 +39,13 @@ internal static class QuantizeCommand
         var specializeSample = FixedInputs.CreateSampleOption();
         var minCosine = new Option<double?>("--min-cosine") { Description = "Accuracy budget: keep the most sensitive layers fp32 until the worst cosine of the outputs against fp32 (on --accuracy-data, else the calibration set) reaches this." };
         var accuracyData = new Option<string?>("--accuracy-data") { Description = "Directory of inputs for the accuracy budget, in any --calibration-format (default: the calibration set)." };
+        var latencyGuided = new Option<bool>("--latency-guided") { Description = "Quantize everything, then keep each layer fp32 whose fp32 form makes the whole model measurably faster on this machine (timed side by side, 1 thread). With --min-cosine: the accuracy budget first, then latency." };
+        var latencySamples = new Option<int>("--latency-samples") { Description = "Inputs to time on with --latency-guided (the first of --accuracy-data, else of the calibration set).", DefaultValueFactory = _ => 8 };
+        var latencyRepeats = new Option<int>("--latency-repeats") { Description = "Timed runs per input and model in one --latency-guided measurement.", DefaultValueFactory = _ => 10 };
 
         var command = new Command("static", "Static int8 (QDQ): int8 per-channel weights, uint8 (or int8) activations from calibrated ranges; Conv, Gemm, MatMul, Add, Mul, Concat, pools, Sigmoid, Softmax, LeakyRelu fused by ONNX Runtime, shape operators run on int8 data.");
         command.Arguments.Add(model);
-        foreach (var o in new Option[] { output, from, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData }.Concat(calibration.All))
+        foreach (var o in new Option[] { output, from, excludeNodes, excludeOps, variant, activations, fixInput, fixShape, specializeSample, minCosine, accuracyData, latencyGuided, latencySamples, latencyRepeats }.Concat(calibration.All))
         {
             command.Options.Add(o);
         }
@@ -61,20 +64,45 @@ internal static class QuantizeCommand
             var (ranges, skippedFiles) = calibration.Calibrate(parse, location, onnx);
             QuantizationResult result;
             AccuracyReport? accuracy = null;
+            LatencyReport? latency = null;
+            var measureData = parse.GetValue(accuracyData) ?? parse.GetValue(calibration.Data)!;
             if (parse.GetValue(minCosine) is { } budget)
             {
-                var measure = calibration.Open(parse, parse.GetValue(accuracyData) ?? parse.GetValue(calibration.Data)!, location, onnx).ToList();
+                var measure = calibration.Open(parse, measureData, location, onnx).ToList();
                 var aware = AccuracyAwareQuantizer.Quantize(onnx, ranges, measure, new AccuracyAwareOptions { MinCosine = budget, Quantization = options });
                 result = aware.Quantization;
                 accuracy = new AccuracyReport(budget, aware.MinCosine, aware.BudgetMet, aware.KeptFp32, [.. aware.Sensitivities.Select(x => new SensitivityReport(x.Label, Output.Finite(x.SqnrDb)))]);
+                aware.KeptFp32.ToList().ForEach(k => options.ExcludedNodes.Add(k));
             }
             else
             {
                 result = StaticQuantizer.Quantize(onnx, ranges, options);
             }
 
+            if (parse.GetValue(latencyGuided))
+            {
+                var count = parse.GetValue(latencySamples);
+                var repeats = parse.GetValue(latencyRepeats);
+                if (count < 1 || repeats < 1)
+                {
+                    throw new CliUsageException($"--latency-samples ({count}) and --latency-repeats ({repeats}) must be at least 1.");
+                }
+
+                var timing = calibration.Open(parse, measureData, location, onnx).Take(count).ToList();
+                var guided = LatencyGuidedQuantizer.Quantize(onnx, ranges, timing, new LatencyGuidedOptions { Quantization = options, TimingRepeats = repeats });
+                if (guided.Quantization.QuantizedNodes.Count == 0)
+                {
+                    throw new CliCheckFailedException($"--latency-guided: every quantized layer of '{location.OnnxPath}' measured faster in fp32 on this machine (all-int8 {Output.F(guided.AllInt8VsFp32, "F3")}x fp32); use the fp32 model.");
+                }
+
+                result = guided.Quantization;
+                latency = new LatencyReport(
+                    timing.Count, repeats, guided.AllInt8VsFp32, guided.FinalVsFp32, guided.FinalVsAllInt8, guided.MinCosine,
+                    [.. guided.Layers.Select(l => new LayerLatencyReport(l.Label, l.RevertedToFp32, l.Ratios))]);
+            }
+
             var report = Finish(location, outPath, result.Model, "static", parse.GetValue(calibration.Method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig)
-                with { Accuracy = accuracy, SkippedCalibrationFiles = [.. skippedFiles.Select(f => f.Path)] };
+                with { Accuracy = accuracy, Latency = latency, SkippedCalibrationFiles = [.. skippedFiles.Select(f => f.Path)] };
             Output.Write(parse, report, ReportJsonContext.Default.QuantizeReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
@@ -212,6 +240,15 @@ internal static class QuantizeCommand
             foreach (var x in a.Sensitivities)
             {
                 w.WriteLine($"    sensitivity {x.Node}: SQNR {(x.SqnrDb is { } d ? Output.F(d, "F1") : "inf")} dB");
+            }
+        }
+
+        if (r.Latency is { } l)
+        {
+            w.WriteLine($"  latency-guided ({l.Samples} input(s) x {l.TimingRepeats} timed runs, side by side): all-int8 {Output.F(l.AllInt8VsFp32, "F3")}x fp32, final {Output.F(l.FinalVsFp32, "F3")}x fp32 = {Output.F(l.FinalVsAllInt8, "F3")}x all-int8, worst cosine {Output.F(l.MinCosine, "F5")}");
+            foreach (var x in l.Layers)
+            {
+                w.WriteLine($"    {x.Node}: {(x.RevertedToFp32 ? "reverted to fp32" : "kept int8")} (fp32 candidate / best: {string.Join(", ", x.Ratios.Select(v => Output.F(v, "F3")))})");
             }
         }
 

@@ -40,10 +40,17 @@ internal sealed record QuantizeReport(
     string Sha256,
     IReadOnlyList<string> DisabledOptimizers,
     AccuracyReport? Accuracy = null,
-    IReadOnlyList<string>? SkippedCalibrationFiles = null);
+    IReadOnlyList<string>? SkippedCalibrationFiles = null,
+    LatencyReport? Latency = null);
 
 /// <summary>Accuracy-aware mode in the <c>quantize static</c> report.</summary>
 internal sealed record AccuracyReport(double Budget, double MinCosine, bool BudgetMet, IReadOnlyList<string> KeptFp32, IReadOnlyList<SensitivityReport> Sensitivities);
+
+/// <summary>Latency-guided mode in the <c>quantize static</c> report: latency ratios measured side by side, and per layer whether fp32 was faster.</summary>
+internal sealed record LatencyReport(int Samples, int TimingRepeats, double AllInt8VsFp32, double FinalVsFp32, double FinalVsAllInt8, double MinCosine, IReadOnlyList<LayerLatencyReport> Layers);
+
+/// <summary>One layer tried by the latency-guided mode: reverted to fp32 or kept int8, and the measured ratios (fp32 candidate over the best so far).</summary>
+internal sealed record LayerLatencyReport(string Node, bool RevertedToFp32, IReadOnlyList<double> Ratios);
 
 /// <summary>One layer's sensitivity: SQNR in dB of its output when quantized alone (null when exact).</summary>
 internal sealed record SensitivityReport(string Node, double? SqnrDb);

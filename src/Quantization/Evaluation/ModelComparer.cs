@@ -30,7 +30,7 @@ public static class ModelComparer
         options ??= new ModelComparisonOptions();
         options.Validate();
 
-        using var referenceSession = CreateSession(reference, options, [], "reference");
+        using var referenceSession = CreateSession(reference, options, options.ReferenceDisabledOptimizers, "reference");
         using var candidateSession = CreateSession(candidate, options, options.CandidateDisabledOptimizers, "candidate");
         var inputs = referenceSession.InputMetadata;
         if (!inputs.Keys.Order(StringComparer.Ordinal).SequenceEqual(candidateSession.InputMetadata.Keys.Order(StringComparer.Ordinal), StringComparer.Ordinal))

@@ -15,6 +15,12 @@ public sealed class ModelComparisonOptions
     /// </summary>
     public IList<string> CandidateDisabledOptimizers { get; } = ["QDQPropagationTransformer"];
 
+    /// <summary>
+    /// ONNX Runtime graph transformers turned off for the reference only (default none; add <c>QDQPropagationTransformer</c>
+    /// when the reference is itself a QDQ int8 model, e.g. to time one int8 variant against another).
+    /// </summary>
+    public IList<string> ReferenceDisabledOptimizers { get; } = [];
+
     /// <summary>Checks the settings.</summary>
     /// <exception cref="ArgumentException">A setting is out of range; the message names it.</exception>
     public void Validate()

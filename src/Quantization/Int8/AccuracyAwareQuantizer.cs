@@ -38,22 +38,14 @@ public static class AccuracyAwareQuantizer
         }
 
         var full = StaticQuantizer.Quantize(model, calibration, options.Quantization);
-        var byLabel = model.Graph.Nodes.ToDictionary(n => n.Label, StringComparer.Ordinal);
-        // Pass-through and rescale nodes only carry a neighbour's int8 tensor; alone they quantize nothing.
-        var candidates = full.QuantizedNodes.Select(l => byLabel[l])
-            .Where(n => QdqOperators.KindOf(n.OpType) is QdqOperatorKind.Weighted or QdqOperatorKind.Activation)
-            .ToList();
+        var candidates = FallbackCandidates.Of(model, full);
 
         var reference = Intermediates(model, model.Graph.Nodes.SelectMany(n => n.Outputs), samples);
         var sensitivities = new List<LayerSensitivity>();
         foreach (var node in candidates)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var alone = Copy(options.Quantization);
-            foreach (var other in model.Graph.Nodes.Where(o => o.Name != node.Name))
-            {
-                alone.ExcludedNodes.Add(other.Name);
-            }
+            var alone = FallbackCandidates.Excluding(options.Quantization, model.Graph.Nodes.Where(o => o.Name != node.Name).Select(o => o.Name));
 
             var single = StaticQuantizer.Quantize(model, calibration, alone).Model;
             // A ReLU that alone read the node's output is folded into its quantization; then the ReLU's output is the node's.
@@ -78,9 +70,7 @@ public static class AccuracyAwareQuantizer
 
             cancellationToken.ThrowIfCancellationRequested();
             kept.Add(layer.Node);
-            var settings = Copy(options.Quantization);
-            kept.ForEach(k => settings.ExcludedNodes.Add(k));
-            current = StaticQuantizer.Quantize(model, calibration, settings);
+            current = StaticQuantizer.Quantize(model, calibration, FallbackCandidates.Excluding(options.Quantization, kept));
             cosine = current.QuantizedNodes.Count == 0 ? 1.0 : Cosine(fp32Bytes, current, samples);
         }
 
@@ -89,15 +79,6 @@ public static class AccuracyAwareQuantizer
 
     private static double Cosine(byte[] fp32, QuantizationResult candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples) =>
         ModelComparer.Compare(fp32, candidate.Model.ToSelfContainedBytes(), samples, new ModelComparisonOptions { TimingRepeats = 0 }).MinCosine;
-
-    private static StaticQuantizationOptions Copy(StaticQuantizationOptions source)
-    {
-        var copy = new StaticQuantizationOptions { QuantizeOutputs = source.QuantizeOutputs, ActivationType = source.ActivationType };
-        copy.OpTypes.Clear();
-        copy.OpTypes.UnionWith(source.OpTypes);
-        copy.ExcludedNodes.UnionWith(source.ExcludedNodes);
-        return copy;
-    }
 
     /// <summary>The values of <paramref name="tensors"/> for every sample, with graph optimizations off so each is observable.</summary>
     private static List<Dictionary<string, float[]>> Intermediates(OnnxModel model, IEnumerable<string> tensors, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples)

