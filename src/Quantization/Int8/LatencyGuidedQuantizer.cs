@@ -10,11 +10,16 @@ namespace EdgeAI.Quantization.Int8;
 /// which ones depends on the model and the CPU, so this measures: it quantizes everything, then tries each quantized
 /// layer in graph order in fp32 and keeps that change only when the whole model, timed side by side with the best
 /// model so far in this process, is faster by <see cref="LatencyGuidedOptions.MinGain"/> in every one of
-/// <see cref="LatencyGuidedOptions.Confirmations"/> consecutive measurements.
+/// <see cref="LatencyGuidedOptions.Confirmations"/> consecutive measurements, and only when the mixed model's worst
+/// cosine against fp32 on the samples stays within <see cref="CosineTolerance"/> of the all-int8 model's (keeping a
+/// layer fp32 should never cost accuracy; on the OCR classifier some mixes did, down to a worst cosine of 0.69).
 /// </summary>
 public static class LatencyGuidedQuantizer
 {
     private const string QdqPropagation = "QDQPropagationTransformer";
+
+    /// <summary>How much lower than the all-int8 model's worst cosine against fp32 a mixed model's may be.</summary>
+    public const double CosineTolerance = 0.005;
 
     /// <summary>Quantizes a copy of <paramref name="model"/> and keeps the layers fp32 that measured faster that way.</summary>
     /// <param name="model">The fp32 model (opset 13 or later).</param>
@@ -42,6 +47,8 @@ public static class LatencyGuidedQuantizer
 
         var full = StaticQuantizer.Quantize(model, calibration, options.Quantization);
         var fullBytes = full.Model.ToSelfContainedBytes();
+        var fp32Bytes = model.ToSelfContainedBytes();
+        var cosineFloor = Fidelity(fp32Bytes, fullBytes, samples, options, cancellationToken) - CosineTolerance;
         var best = full;
         var bestBytes = fullBytes;
         var reverted = new List<string>();
@@ -57,7 +64,8 @@ public static class LatencyGuidedQuantizer
                 ratios.Add(Time(bestBytes, trialBytes, samples, options, referenceIsInt8: true, cancellationToken).LatencyRatio);
             }
 
-            var faster = ratios.All(r => r < 1 - options.MinGain);
+            var faster = ratios.All(r => r < 1 - options.MinGain)
+                && Fidelity(fp32Bytes, trialBytes, samples, options, cancellationToken) >= cosineFloor;
             layers.Add(new LayerLatency(node.Name, node.Label, faster, ratios));
             if (faster)
             {
@@ -66,7 +74,6 @@ public static class LatencyGuidedQuantizer
             }
         }
 
-        var fp32Bytes = model.ToSelfContainedBytes();
         var allInt8 = Time(fp32Bytes, fullBytes, samples, options, referenceIsInt8: false, cancellationToken);
         if (reverted.Count > 0)
         {
@@ -83,6 +90,11 @@ public static class LatencyGuidedQuantizer
 
         return new LatencyGuidedResult(full, layers, allInt8.LatencyRatio, allInt8.LatencyRatio, 1.0, allInt8.MinCosine);
     }
+
+    /// <summary>Worst cosine of <paramref name="candidate"/>'s outputs against fp32 on the samples (no timing).</summary>
+    private static double Fidelity(byte[] fp32, byte[] candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples, LatencyGuidedOptions options, CancellationToken cancellationToken) =>
+        ModelComparer.Compare(fp32, candidate, samples, new ModelComparisonOptions { TimingRepeats = 0, IntraOpThreads = options.IntraOpThreads }, cancellationToken)
+            .MinCosine;
 
     private static ModelComparison Time(
         byte[] reference, byte[] candidate, IReadOnlyList<IReadOnlyDictionary<string, NpyArray>> samples, LatencyGuidedOptions options, bool referenceIsInt8, CancellationToken cancellationToken)
