@@ -56,4 +56,18 @@ internal static class OrtHelper
             values.ForEach(v => v.Dispose());
         }
     }
+
+    /// <summary>Cosine similarity of two equally long vectors, accumulated in double.</summary>
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length; i++)
+        {
+            dot += a[i] * (double)b[i];
+            na += a[i] * (double)a[i];
+            nb += b[i] * (double)b[i];
+        }
+
+        return dot / Math.Sqrt(na * nb);
+    }
 }

@@ -4,6 +4,7 @@ using EdgeAI.Quantization.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using static EdgeAI.Quantization.Tests.Int8.DynamicQuantizerTests;
+using static EdgeAI.Quantization.Tests.OrtHelper;
 
 namespace EdgeAI.Quantization.Tests.Int8;
 

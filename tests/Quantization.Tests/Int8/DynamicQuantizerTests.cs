@@ -34,7 +34,7 @@ public sealed class DynamicQuantizerTests
             var x = Random(seed, 4 * 64, 1.0);
             var a = Run(reference, ("x", x, [4, 64]), "y");
             var b = Run(candidate, ("x", x, [4, 64]), "y");
-            Assert.True(Cosine(a, b) > MlpMinCosine, $"seed {seed}: cosine {Cosine(a, b)}");
+            Assert.True(OrtHelper.Cosine(a, b) > MlpMinCosine, $"seed {seed}: cosine {OrtHelper.Cosine(a, b)}");
         }
     }
 
@@ -83,7 +83,7 @@ public sealed class DynamicQuantizerTests
             {
                 var a = Run(reference, ("x", x, [Steps, Batch, InputSize]), output);
                 var b = Run(candidate, ("x", x, [Steps, Batch, InputSize]), output);
-                Assert.True(Cosine(a, b) > LstmMinCosine, $"{direction} seed {seed} {output}: cosine {Cosine(a, b)}");
+                Assert.True(OrtHelper.Cosine(a, b) > LstmMinCosine, $"{direction} seed {seed} {output}: cosine {OrtHelper.Cosine(a, b)}");
             }
         }
     }
@@ -138,18 +138,5 @@ public sealed class DynamicQuantizerTests
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, [input.Name], [value], [output]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
-    internal static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * (double)b[i];
-            na += a[i] * (double)a[i];
-            nb += b[i] * (double)b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
     }
 }

@@ -231,7 +231,7 @@ public sealed class QdqOperatorTests(ITestOutputHelper output)
             var expected = Run(fp32Session, x);
             var actual = Run(int8Session, x);
             var range = expected.Max() - expected.Min();
-            worstCosine = Math.Min(worstCosine, Cosine(expected, actual));
+            worstCosine = Math.Min(worstCosine, OrtHelper.Cosine(expected, actual));
             worstError = Math.Max(worstError, expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / range);
         }
 
@@ -289,18 +289,5 @@ public sealed class QdqOperatorTests(ITestOutputHelper output)
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, ["x"], [input], ["y"]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * (double)b[i];
-            na += a[i] * (double)a[i];
-            nb += b[i] * (double)b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
     }
 }

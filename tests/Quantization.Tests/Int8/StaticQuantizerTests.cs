@@ -48,7 +48,7 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
             var x = Sample(seed: 1000 + i);
             var expected = Run(fp32Session, x);
             var actual = Run(int8Session, x);
-            worstCosine = Math.Min(worstCosine, Cosine(expected, actual));
+            worstCosine = Math.Min(worstCosine, OrtHelper.Cosine(expected, actual));
             worstRms = Math.Max(worstRms, RelativeRms(expected, actual));
             sumRms += RelativeRms(expected, actual);
         }
@@ -155,7 +155,7 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
             var x = Input(500 + i);
             var expected = Run(a, x, "s", [4, 8]);
             var actual = Run(b, x, "s", [4, 8]);
-            Assert.True(Cosine(expected, actual) >= MinCosine, $"input {i}: cosine {Cosine(expected, actual):F5}");
+            Assert.True(OrtHelper.Cosine(expected, actual) >= MinCosine, $"input {i}: cosine {OrtHelper.Cosine(expected, actual):F5}");
         }
     }
 
@@ -188,19 +188,6 @@ public sealed class StaticQuantizerTests(ITestOutputHelper output)
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, ["x"], [input], [output]);
         return outputs[0].GetTensorDataAsSpan<float>().ToArray();
-    }
-
-    private static double Cosine(float[] a, float[] b)
-    {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * (double)b[i];
-            na += a[i] * (double)a[i];
-            nb += b[i] * (double)b[i];
-        }
-
-        return dot / Math.Sqrt(na * nb);
     }
 
     private static double RelativeRms(float[] expected, float[] actual)
