@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using EdgeAI.Quantization.Onnx.Proto;
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -51,75 +52,49 @@ public sealed class OnnxTensor
     /// <param name="data">Elements in row-major order; their count must equal the product of <paramref name="dims"/>.</param>
     /// <param name="dims">Dimensions; none for a scalar.</param>
     /// <exception cref="ArgumentException">The element count does not match the dims, or a dim is negative.</exception>
-    public static OnnxTensor FromSingles(string name, ReadOnlySpan<float> data, params ReadOnlySpan<long> dims)
-    {
-        var bytes = Create(name, DataType.Float, data.Length, 4, dims, out var proto);
-        for (var i = 0; i < data.Length; i++)
-        {
-            BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(i * 4), data[i]);
-        }
-
-        return Finish(proto, bytes);
-    }
+    public static OnnxTensor FromSingles(string name, ReadOnlySpan<float> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Float, data, dims);
 
     /// <summary>A DOUBLE tensor holding a copy of <paramref name="data"/>.</summary>
     /// <inheritdoc cref="FromSingles" path="/param|/exception"/>
-    public static OnnxTensor FromDoubles(string name, ReadOnlySpan<double> data, params ReadOnlySpan<long> dims)
-    {
-        var bytes = Create(name, DataType.Double, data.Length, 8, dims, out var proto);
-        for (var i = 0; i < data.Length; i++)
-        {
-            BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * 8), data[i]);
-        }
-
-        return Finish(proto, bytes);
-    }
+    public static OnnxTensor FromDoubles(string name, ReadOnlySpan<double> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Double, data, dims);
 
     /// <summary>An INT64 tensor holding a copy of <paramref name="data"/> (shapes, axes, indices).</summary>
     /// <inheritdoc cref="FromSingles" path="/param|/exception"/>
-    public static OnnxTensor FromInt64s(string name, ReadOnlySpan<long> data, params ReadOnlySpan<long> dims)
-    {
-        var bytes = Create(name, DataType.Int64, data.Length, 8, dims, out var proto);
-        for (var i = 0; i < data.Length; i++)
-        {
-            BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(i * 8), data[i]);
-        }
-
-        return Finish(proto, bytes);
-    }
+    public static OnnxTensor FromInt64s(string name, ReadOnlySpan<long> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Int64, data, dims);
 
     /// <summary>An INT32 tensor holding a copy of <paramref name="data"/> (e.g. a quantized bias).</summary>
     /// <inheritdoc cref="FromSingles" path="/param|/exception"/>
-    public static OnnxTensor FromInt32s(string name, ReadOnlySpan<int> data, params ReadOnlySpan<long> dims)
-    {
-        var bytes = Create(name, DataType.Int32, data.Length, 4, dims, out var proto);
-        for (var i = 0; i < data.Length; i++)
-        {
-            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(i * 4), data[i]);
-        }
-
-        return Finish(proto, bytes);
-    }
+    public static OnnxTensor FromInt32s(string name, ReadOnlySpan<int> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Int32, data, dims);
 
     /// <summary>An INT8 tensor holding a copy of <paramref name="data"/> (e.g. quantized weights).</summary>
     /// <inheritdoc cref="FromSingles" path="/param|/exception"/>
-    public static OnnxTensor FromInt8s(string name, ReadOnlySpan<sbyte> data, params ReadOnlySpan<long> dims)
-    {
-        var bytes = Create(name, DataType.Int8, data.Length, 1, dims, out var proto);
-        for (var i = 0; i < data.Length; i++)
-        {
-            bytes[i] = (byte)data[i];
-        }
-
-        return Finish(proto, bytes);
-    }
+    public static OnnxTensor FromInt8s(string name, ReadOnlySpan<sbyte> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Int8, data, dims);
 
     /// <summary>A UINT8 tensor holding a copy of <paramref name="data"/> (e.g. zero points).</summary>
     /// <inheritdoc cref="FromSingles" path="/param|/exception"/>
-    public static OnnxTensor FromUInt8s(string name, ReadOnlySpan<byte> data, params ReadOnlySpan<long> dims)
+    public static OnnxTensor FromUInt8s(string name, ReadOnlySpan<byte> data, params ReadOnlySpan<long> dims) =>
+        FromValues(name, DataType.Uint8, data, dims);
+
+    /// <summary>Copies fixed-size little-endian elements into a new tensor's raw_data (ONNX stores raw data little-endian).</summary>
+    private static OnnxTensor FromValues<T>(string name, DataType type, ReadOnlySpan<T> data, ReadOnlySpan<long> dims)
+        where T : unmanaged
     {
-        var bytes = Create(name, DataType.Uint8, data.Length, 1, dims, out var proto);
-        data.CopyTo(bytes);
+        var size = Unsafe.SizeOf<T>();
+        var bytes = Create(name, type, data.Length, size, dims, out var proto);
+        MemoryMarshal.AsBytes(data).CopyTo(bytes);
+        if (!BitConverter.IsLittleEndian && size > 1)
+        {
+            for (var i = 0; i < bytes.Length; i += size)
+            {
+                bytes.AsSpan(i, size).Reverse();
+            }
+        }
+
         return Finish(proto, bytes);
     }
 
