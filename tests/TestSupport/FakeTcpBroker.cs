@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 
 namespace EdgeAI.TestSupport;
@@ -7,57 +6,15 @@ namespace EdgeAI.TestSupport;
 /// A TCP server on 127.0.0.1 that plays a scripted (often hostile) broker: each accepted connection is handed
 /// to <c>handler</c>. Connections and the listener close on dispose.
 /// </summary>
-public sealed class FakeTcpBroker : IAsyncDisposable
+public sealed class FakeTcpBroker : LoopbackServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _acceptLoop;
-    private int _connections;
+    private readonly Func<NetworkStream, CancellationToken, Task> _handler;
 
     public FakeTcpBroker(Func<NetworkStream, CancellationToken, Task> handler)
     {
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(async () =>
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try
-                {
-                    client = await _listener.AcceptTcpClientAsync(_stop.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-                catch (SocketException)
-                {
-                    return;
-                }
-
-                Interlocked.Increment(ref _connections);
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        try
-                        {
-                            await handler(client.GetStream(), _stop.Token);
-                        }
-                        catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-                        {
-                            // The client hung up: expected for a hostile script.
-                        }
-                    }
-                });
-            }
-        });
+        _handler = handler;
+        Start();
     }
-
-    public int Port { get; }
-
-    public int Connections => Volatile.Read(ref _connections);
 
     /// <summary>Reads one MQTT control packet (fixed header, remaining length, body) and returns all its bytes.</summary>
     public static async Task<byte[]> ReadPacketAsync(Stream stream, CancellationToken cancellationToken)
@@ -98,11 +55,23 @@ public sealed class FakeTcpBroker : IAsyncDisposable
         return connect[i + 2 + nameLength];
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Connections are served side by side, each on its own task.</summary>
+    protected override Task OnAcceptedAsync(TcpClient client, int index, CancellationToken cancellationToken)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        await _acceptLoop;
-        _stop.Dispose();
+        _ = Task.Run(async () =>
+        {
+            using (client)
+            {
+                try
+                {
+                    await _handler(client.GetStream(), cancellationToken);
+                }
+                catch (Exception ex) when (ex is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
+                {
+                    // The client hung up: expected for a hostile script.
+                }
+            }
+        }, CancellationToken.None);
+        return Task.CompletedTask;
     }
 }

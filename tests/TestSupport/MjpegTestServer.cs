@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
@@ -8,23 +7,17 @@ namespace EdgeAI.TestSupport;
 /// A raw HTTP server on 127.0.0.1 and a free port that plays a script per connection, byte for byte, so
 /// tests can send exactly the malformed streams a broken camera sends.
 /// </summary>
-public sealed class MjpegTestServer : IAsyncDisposable
+public sealed class MjpegTestServer : LoopbackServer
 {
-    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly Func<int, Stream, CancellationToken, Task> _script;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
     public MjpegTestServer(Func<int, Stream, CancellationToken, Task> script)
     {
         _script = script;
-        _listener.Start();
-        _loop = Task.Run(AcceptLoopAsync);
+        Start();
     }
 
-    public Uri Uri => new($"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/stream.mjpg");
-
-    public int Connections { get; private set; }
+    public Uri Uri => new($"http://127.0.0.1:{Port}/stream.mjpg");
 
     public static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
 
@@ -38,50 +31,21 @@ public sealed class MjpegTestServer : IAsyncDisposable
         return [.. head, .. body.AsSpan(0, send ?? body.Length), .. "\r\n"u8];
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Connections are served one at a time, in order: the script of connection N sees index N.</summary>
+    protected override async Task OnAcceptedAsync(TcpClient client, int index, CancellationToken cancellationToken)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
+        using (client)
         {
-            await _loop;
-        }
-        catch (OperationCanceledException)
-        {
-            // stopped
-        }
-
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            TcpClient client;
+            var stream = client.GetStream();
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token);
+                await SkipRequestAsync(stream, cancellationToken);
+                await _script(index, stream, cancellationToken);
+                await stream.FlushAsync(cancellationToken);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
             {
-                return;
-            }
-
-            var index = Connections++;
-            using (client)
-            {
-                var stream = client.GetStream();
-                try
-                {
-                    await SkipRequestAsync(stream, _stop.Token);
-                    await _script(index, stream, _stop.Token);
-                    await stream.FlushAsync(_stop.Token);
-                }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or SocketException)
-                {
-                    // The client went away: fine for a camera.
-                }
+                // The client went away: fine for a camera.
             }
         }
     }

@@ -8,25 +8,17 @@ namespace EdgeAI.TestSupport;
 /// and the server (open connections are reset, new ones closed at once) and restore it, while the
 /// server and its other clients carry on.
 /// </summary>
-public sealed class TcpRelay : IAsyncDisposable
+public sealed class TcpRelay : LoopbackServer
 {
-    private readonly TcpListener _listener;
     private readonly int _targetPort;
-    private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _open = [];
-    private readonly Task _acceptLoop;
     private volatile bool _cut;
 
     public TcpRelay(int targetPort)
     {
         _targetPort = targetPort;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        Start();
     }
-
-    public int Port { get; }
 
     /// <summary>Resets every open connection and refuses new ones until <see cref="Resume"/>.</summary>
     public void Cut()
@@ -54,70 +46,45 @@ public sealed class TcpRelay : IAsyncDisposable
 
     public void Resume() => _cut = false;
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Resets the open connections when the relay is disposed.</summary>
+    protected override void OnStopped() => Cut();
+
+    /// <summary>Connects the accepted client to the server and starts a pump each way.</summary>
+    protected override async Task OnAcceptedAsync(TcpClient inbound, int index, CancellationToken cancellationToken)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        Cut();
+        if (_cut)
+        {
+            inbound.Dispose();
+            return;
+        }
+
+        var outbound = new TcpClient();
         try
         {
-            await _acceptLoop;
+            await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
         {
+            inbound.Dispose();
+            outbound.Dispose();
+            return;
         }
 
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
+        lock (_open)
         {
-            TcpClient inbound;
-            try
-            {
-                inbound = await _listener.AcceptTcpClientAsync(_stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            if (_cut)
-            {
-                inbound.Dispose();
-                continue;
-            }
-
-            var outbound = new TcpClient();
-            try
-            {
-                await outbound.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException)
-            {
-                inbound.Dispose();
-                outbound.Dispose();
-                continue;
-            }
-
-            lock (_open)
-            {
-                _open.Add(inbound);
-                _open.Add(outbound);
-            }
-
-            _ = PumpAsync(inbound, outbound);
-            _ = PumpAsync(outbound, inbound);
+            _open.Add(inbound);
+            _open.Add(outbound);
         }
+
+        _ = PumpAsync(inbound, outbound);
+        _ = PumpAsync(outbound, inbound);
     }
 
     private async Task PumpAsync(TcpClient from, TcpClient to)
     {
         try
         {
-            await from.GetStream().CopyToAsync(to.GetStream(), _stop.Token);
+            await from.GetStream().CopyToAsync(to.GetStream(), Stopping);
         }
         catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException or SocketException)
         {
