@@ -13,6 +13,11 @@ namespace EdgeAI.Quantization.Onnx;
 /// </summary>
 internal static class OnnxTensorData
 {
+    private static readonly TypedField[] AllTypedFields =
+    [
+        TypedField.FloatData, TypedField.Int32Data, TypedField.Int64Data, TypedField.DoubleData, TypedField.Uint64Data, TypedField.StringData,
+    ];
+
     /// <summary>The number of elements the dims describe.</summary>
     /// <exception cref="OnnxFormatException">A dim is negative or the product overflows.</exception>
     public static long ElementCount(TensorProto tensor, string? modelPath)
@@ -340,38 +345,8 @@ internal static class OnnxTensorData
         }
     }
 
-    private static IEnumerable<TypedField> PresentTypedFields(TensorProto tensor)
-    {
-        if (tensor.FloatData.Count > 0)
-        {
-            yield return TypedField.FloatData;
-        }
-
-        if (tensor.Int32Data.Count > 0)
-        {
-            yield return TypedField.Int32Data;
-        }
-
-        if (tensor.Int64Data.Count > 0)
-        {
-            yield return TypedField.Int64Data;
-        }
-
-        if (tensor.DoubleData.Count > 0)
-        {
-            yield return TypedField.DoubleData;
-        }
-
-        if (tensor.Uint64Data.Count > 0)
-        {
-            yield return TypedField.Uint64Data;
-        }
-
-        if (tensor.StringData.Count > 0)
-        {
-            yield return TypedField.StringData;
-        }
-    }
+    private static IEnumerable<TypedField> PresentTypedFields(TensorProto tensor) =>
+        AllTypedFields.Where(field => TypedCount(tensor, field) > 0);
 
     private static long TypedCount(TensorProto tensor, TypedField field) => field switch
     {
