@@ -357,12 +357,17 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             throw new ArgumentException($"The payload ({utf8Json.Length} bytes) is not valid UTF-8; a result must be a UTF-8 JSON object.", nameof(utf8Json));
         }
 
+        if (utf8Json.IsEmpty)
+        {
+            throw new ArgumentException("The payload is empty; a result must be a JSON object.", nameof(utf8Json));
+        }
+
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 63 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new ArgumentException($"The payload ({utf8Json.Length} bytes) starts with {(utf8Json.IsEmpty ? "nothing" : reader.TokenType.ToString())}; a result must be a JSON object.", nameof(utf8Json));
+                throw new ArgumentException($"The payload ({utf8Json.Length} bytes) starts with a {reader.TokenType}; a result must be a JSON object.", nameof(utf8Json));
             }
 
             reader.Skip();
