@@ -201,7 +201,11 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     /// </summary>
     /// <param name="agent">Agent name: one topic level.</param>
     /// <param name="kind">Result kind: one topic level.</param>
-    /// <param name="utf8Json">The result: one JSON object in valid UTF-8, nested at most 63 deep. Copied; the caller may reuse its buffer.</param>
+    /// <param name="utf8Json">
+    /// The result: one JSON object in valid UTF-8, nested at most 63 deep. Copied; the caller may reuse its buffer. It is
+    /// embedded in the envelope as given, so write it with <see cref="System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>
+    /// to get the bytes <see cref="TryPublish(string, string, JsonElement)"/> would send (which re-escapes its payload that way).
+    /// </param>
     /// <returns><see langword="false"/> when the in-memory queue is full or the publisher is stopped (the result is not kept).</returns>
     /// <exception cref="ArgumentException">A name is not a valid topic level, or <paramref name="utf8Json"/> is not a single valid JSON object.</exception>
     public bool TryPublishUtf8(string agent, string kind, ReadOnlySpan<byte> utf8Json)
@@ -371,10 +375,8 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             }
 
             reader.Skip();
-            if (reader.Read())
-            {
-                throw new ArgumentException($"The payload has a {reader.TokenType} after its object (byte {reader.TokenStartIndex}); a result must be one JSON object.", nameof(utf8Json));
-            }
+            // Anything but whitespace after the object makes Read throw: a reader takes one JSON value.
+            _ = reader.Read();
         }
         catch (JsonException ex)
         {

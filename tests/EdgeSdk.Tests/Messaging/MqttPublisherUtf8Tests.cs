@@ -24,10 +24,13 @@ public sealed class MqttPublisherUtf8Tests
 
     [Theory]
     [MemberData(nameof(Payloads))]
-    public void The_envelope_around_raw_bytes_equals_the_serialized_envelope_byte_for_byte(string payload)
+    public void The_envelope_around_raw_bytes_equals_the_serialized_envelope_byte_for_byte(string text)
     {
         using var writer = new EnvelopeWriter();
-        using var doc = JsonDocument.Parse(payload);
+        using var doc = JsonDocument.Parse(text);
+        // What a producer writes with the wire's relaxed encoder (as the inspection agent does); the serializer
+        // re-escapes an element's strings that way too (an emoji as a \uD83D\uDE42 pair, for one).
+        var payload = Relaxed(doc.RootElement);
         var timestamp = new DateTime(2026, 11, 25, 13, 21, 33, 481, DateTimeKind.Utc).AddTicks(6052);
         var expected = new MessageEnvelope
         {
@@ -40,10 +43,35 @@ public sealed class MqttPublisherUtf8Tests
             Payload = doc.RootElement,
         }.ToUtf8Json();
 
-        var actual = writer.Write("0193a5c4-7b8e-7000-8000-000000000001", "cam-03 \"line+7\"", "inspection", "result", 42, timestamp, Encoding.UTF8.GetBytes(payload));
+        var actual = writer.Write("0193a5c4-7b8e-7000-8000-000000000001", "cam-03 \"line+7\"", "inspection", "result", 42, timestamp, payload);
 
         Assert.Equal(Encoding.UTF8.GetString(expected), Encoding.UTF8.GetString(actual));
         Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void A_payload_written_otherwise_is_embedded_verbatim_and_parses_to_the_same_values()
+    {
+        using var writer = new EnvelopeWriter();
+        var payload = "{ \"label\" : \"🙂 \\u00e9\",\n \"n\": 1.50 }"u8;
+
+        var envelope = writer.Write("0193a5c4-7b8e-7000-8000-000000000001", "cam", "inspection", "result", 1, DateTime.UnixEpoch, payload);
+
+        Assert.Contains("\"payload\":{ \"label\" : \"🙂 \\u00e9\",\n \"n\": 1.50 }}", Encoding.UTF8.GetString(envelope), StringComparison.Ordinal);
+        Assert.True(MessageEnvelope.TryParse(envelope, out var parsed));
+        Assert.Equal("🙂 é", parsed.Payload.GetProperty("label").GetString());
+        Assert.Equal(1.5, parsed.Payload.GetProperty("n").GetDouble());
+    }
+
+    private static byte[] Relaxed(JsonElement element)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            element.WriteTo(json);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     [Theory]
@@ -52,7 +80,7 @@ public sealed class MqttPublisherUtf8Tests
     [InlineData("[1,2]", "must be a JSON object")]
     [InlineData("\"text\"", "must be a JSON object")]
     [InlineData("{\"a\":1", "not valid JSON")]
-    [InlineData("{\"a\":1}{\"b\":2}", "one JSON object")]
+    [InlineData("{\"a\":1}{\"b\":2}", "not valid JSON")]
     [InlineData("{\"a\":1} x", "not valid JSON")]
     [InlineData("{\"a\":tru}", "not valid JSON")]
     [InlineData("{'a':1}", "not valid JSON")]
