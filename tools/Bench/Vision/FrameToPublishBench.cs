@@ -105,12 +105,12 @@ internal static class FrameToPublishBench
     {
         var baseline = runs.FirstOrDefault(r => r.Variant == "fp32") ?? runs[0];
         Console.WriteLine();
-        Console.WriteLine("| variant | to PUBACK p50 / p99 ms | to hand-over p50 / p99 ms | decode p50 ms | preprocess p50 ms | inference p50 ms | regions+message p50 ms | bytes allocated per frame (inspect+hand-over / decode) | frames/s to broker, sequential | frames/s to broker, pipelined | frames/s decode+inspect | CPU ms per frame, pipelined | frames/s projected, idle 2 cores | inference speed-up | frames/s ratio (sequential / pipelined / compute / projected) |");
+        Console.WriteLine("| variant | to PUBACK p50 / p99 ms | to hand-over p50 / p99 ms | decode p50 ms | preprocess p50 ms | inference p50 ms | regions+message p50 ms | bytes allocated per frame (inspect+hand-over / decode) | frames/s to broker, sequential | frames/s to broker, pipelined | frames/s decode+inspect | CPU ms per frame, sequential / pipelined | frames/s projected, idle 2 cores | inference speed-up | frames/s ratio (sequential / pipelined / compute / projected) |");
         Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in runs)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Variant} | {P(r.ToAck, 50):f3} / {P(r.ToAck, 99):f3} | {P(r.ToHandOver, 50):f3} / {P(r.ToHandOver, 99):f3} | {P(r.Decode, 50):f3} | {P(r.Preprocess, 50):f3} | {P(r.Inference, 50):f3} | {P(r.Message, 50):f3} | {r.InspectBytesPerFrame:f0} / {r.DecodeBytesPerFrame:f0} | {r.BrokerFps:f0} | {r.PipelinedFps:f0} | {r.ComputeFps:f0} | {r.CpuMsPerFrame:f3} | {r.ProjectedFps:f0} | {P(baseline.Inference, 50) / P(r.Inference, 50):f2}x | {r.BrokerFps / baseline.BrokerFps:f2}x / {r.PipelinedFps / baseline.PipelinedFps:f2}x / {r.ComputeFps / baseline.ComputeFps:f2}x / {r.ProjectedFps / baseline.ProjectedFps:f2}x |"));
+                $"| {r.Variant} | {P(r.ToAck, 50):f3} / {P(r.ToAck, 99):f3} | {P(r.ToHandOver, 50):f3} / {P(r.ToHandOver, 99):f3} | {P(r.Decode, 50):f3} | {P(r.Preprocess, 50):f3} | {P(r.Inference, 50):f3} | {P(r.Message, 50):f3} | {r.InspectBytesPerFrame:f0} / {r.DecodeBytesPerFrame:f0} | {r.BrokerFps:f0} | {r.PipelinedFps:f0} | {r.ComputeFps:f0} | {r.SequentialCpuMsPerFrame:f3} / {r.CpuMsPerFrame:f3} | {r.ProjectedFps:f0} | {P(baseline.Inference, 50) / P(r.Inference, 50):f2}x | {r.BrokerFps / baseline.BrokerFps:f2}x / {r.PipelinedFps / baseline.PipelinedFps:f2}x / {r.ComputeFps / baseline.ComputeFps:f2}x / {r.ProjectedFps / baseline.ProjectedFps:f2}x |"));
         }
 
         Console.WriteLine();
@@ -147,6 +147,7 @@ internal static class FrameToPublishBench
         private double _pipelinedSeconds;
         private long _counted;
         private double _pipelinedCpuMs;
+        private double _sequentialCpuMs;
 
         public VariantRun(string modelDirectory, string variant, MqttPublisher publisher, (string Name, byte[] Bytes)[] pictures)
         {
@@ -179,6 +180,9 @@ internal static class FrameToPublishBench
 
         /// <summary>CPU time of all this process's threads per pipelined frame (decode, inspection, outbox, MQTT client; not the broker).</summary>
         public double CpuMsPerFrame => _pipelinedCpuMs / _pipelinedFrames;
+
+        /// <summary>The same for the sequential bursts.</summary>
+        public double SequentialCpuMsPerFrame => _sequentialCpuMs / _brokerFrames;
 
         /// <summary>The inspection loop's share of a frame (preprocess + inference + regions and message, medians).</summary>
         public double LoopMs => P(Preprocess, 50) + P(Inference, 50) + P(Message, 50);
@@ -220,6 +224,7 @@ internal static class FrameToPublishBench
 
         public async Task ThroughputAsync(int frames)
         {
+            var cpu = Environment.CpuUsage.TotalTime;
             var start = Stopwatch.GetTimestamp();
             double compute = 0;
             for (var i = 0; i < frames; i++)
@@ -230,6 +235,7 @@ internal static class FrameToPublishBench
 
             await _publisher.WaitUntilDeliveredAsync();
             _brokerSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            _sequentialCpuMs += (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds;
             _computeSeconds += compute / 1000;
             _brokerFrames += frames;
         }
