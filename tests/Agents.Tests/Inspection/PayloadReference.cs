@@ -1,4 +1,3 @@
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using EdgeAI.Agents.Inspection;
@@ -23,21 +22,12 @@ internal sealed record ReferenceDefect(
     int Height, double DefectScore, double Threshold, string Model, string ModelVersion, string Variant, ReferenceLatency LatencyMs,
     long DroppedFrames, long CorruptFrames);
 
-[JsonSourceGenerationOptions(
-    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ReferenceResult))]
 [JsonSerializable(typeof(ReferenceDefect))]
 internal sealed partial class PayloadReferenceJson : JsonSerializerContext
 {
-    public static PayloadReferenceJson Relaxed { get; } = new(new JsonSerializerOptions
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    });
+    // The options the agent published these records with: a copy of its output context's, resolving these types.
+    public static PayloadReferenceJson Relaxed { get; } = new(new JsonSerializerOptions(AgentsJsonContext.Output.Options));
 
     public static byte[] Result(Frame frame, string source, InspectionVerdict verdict, string model, string version, InspectionLatency latency, long dropped, long corrupt)
     {
