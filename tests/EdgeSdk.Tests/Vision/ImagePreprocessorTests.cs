@@ -75,6 +75,23 @@ public sealed class ImagePreprocessorTests
     }
 
     [Fact]
+    public void A_frame_at_the_output_size_gives_exactly_the_bits_of_scaling_then_shifting_each_plane()
+    {
+        // The same-size path skips resampling; it must still round like the general path, which writes each
+        // sample as a float and then applies TensorPrimitives.Multiply(scale) and Add(bias) to every plane.
+        var pixels = TestImages.Pattern(64, 48, 3, seed: 5);
+        var actual = Run(pixels, 64, 48, PixelFormat.Rgb24, new ImagePreprocessorOptions { Width = 64, Height = 48, Channels = 3, Mean = ImageNetMean, Std = ImageNetStd });
+
+        for (var c = 0; c < 3; c++)
+        {
+            var plane = pixels.Where((_, i) => i % 3 == c).Select(p => (float)p).ToArray();
+            System.Numerics.Tensors.TensorPrimitives.Multiply(plane, (float)(1.0 / (255.0 * ImageNetStd[c])), plane);
+            System.Numerics.Tensors.TensorPrimitives.Add(plane, (float)(-(double)ImageNetMean[c] / ImageNetStd[c]), plane);
+            Assert.Equal(plane, actual.AsSpan(c * plane.Length, plane.Length).ToArray());
+        }
+    }
+
+    [Fact]
     public void A_picture_at_the_models_size_gives_the_trainers_input_tensor()
     {
         // Independent: the input tensor the model's trainer (TorchSharp) computed for sample/image.png and committed
