@@ -17,8 +17,6 @@ namespace EdgeAI.Agents;
 [JsonSerializable(typeof(Commands.DemoReport))]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(Inspection.DefectInspection[]))]
-[JsonSerializable(typeof(Inspection.InspectionResult))]
-[JsonSerializable(typeof(Inspection.DefectResult))]
 internal sealed partial class AgentsJsonContext : JsonSerializerContext
 {
     /// <summary>

@@ -77,7 +77,7 @@ internal static class InspectCommand
                 try
                 {
                     using var frame = decoder.Decode(File.ReadAllBytes(file), PixelFormat.Rgb24, file, sequence++, DateTimeOffset.UtcNow);
-                    var result = inspector.Inspect(frame, heatmap);
+                    var result = inspector.Inspect(frame, heatmap).ToInspection(frame.SourceId);
                     results.Add(result);
                     if (overlayDir is not null)
                     {

@@ -24,7 +24,7 @@ internal sealed class DefectInspector : IDisposable
     private readonly ImagePreprocessor _preprocessor;
     private readonly HeatmapRegions _regions;
     private readonly CellRegion[] _cells;
-    private readonly List<(int Class, CellRegion Cells)> _found = [];
+    private readonly List<(int Class, CellRegion Cells)> _found;
     private readonly string[] _labels;
     private readonly double _threshold;
     private readonly double _regionMinProbability;
@@ -35,6 +35,8 @@ internal sealed class DefectInspector : IDisposable
     private readonly int _camWidth;
     private readonly int _okIndex;
     private readonly float[] _probabilities;
+    private readonly InspectionVerdict _verdict;
+    private readonly Comparison<(int Class, CellRegion Cells)> _byPeakThenScore;
 
     /// <exception cref="ModelFormatException">The manifest lacks an <c>ok</c> label, a defect threshold or the <c>cam</c> output.</exception>
     public DefectInspector(EdgeModel model, double regionMinProbability = 0.25, int maxRegions = 8)
@@ -71,6 +73,9 @@ internal sealed class DefectInspector : IDisposable
         _camWidth = (int)_runner.OutputShape(_camIndex)[3];
         _regions = new HeatmapRegions(_camWidth, _camHeight);
         _cells = new CellRegion[_regions.MaxRegions];
+        _found = new(_cells.Length * _labels.Length);
+        _verdict = new InspectionVerdict(_labels, _threshold, model.Variant.Name, maxRegions);
+        _byPeakThenScore = CompareByPeakThenScore;
     }
 
     /// <summary>Width and height of the heatmap grid.</summary>
@@ -79,8 +84,12 @@ internal sealed class DefectInspector : IDisposable
     /// <summary>The loaded model.</summary>
     public EdgeModel Model => _model;
 
-    /// <summary>Inspects one frame; <paramref name="heatmap"/> (w*h) receives the most likely defect class's map scaled to [0, 1].</summary>
-    public DefectInspection Inspect(Frame frame, Span<float> heatmap)
+    /// <summary>
+    /// Inspects one frame; <paramref name="heatmap"/> (w*h) receives the most likely defect class's map scaled to [0, 1].
+    /// Allocates nothing after the first frame of a given size.
+    /// </summary>
+    /// <returns>The inspector's own verdict, overwritten by the next call (copy it with <see cref="InspectionVerdict.ToInspection"/> to keep it).</returns>
+    public InspectionVerdict Inspect(Frame frame, Span<float> heatmap)
     {
         var start = Stopwatch.GetTimestamp();
         _preprocessor.Process(frame, _runner.Input<float>(0));
@@ -102,26 +111,17 @@ internal sealed class DefectInspector : IDisposable
 
         var score = 1 - probabilities[_okIndex];
         var defective = score > _threshold;
+        var verdict = _verdict;
+        verdict.SetClassification(best, Math.Round(score, 6), defective, bestDefect, probabilities);
         HeatmapRegions.Scale(Map(bestDefect), heatmap);
-        var box = Union(_regions.Find(Map(bestDefect), _cells), frame.Width, frame.Height);
-        var regions = defective ? Regions(bestDefect, frame.Width, frame.Height) : [];
+        verdict.SetBox(Union(_regions.Find(Map(bestDefect), _cells), frame.Width, frame.Height));
+        if (defective)
+        {
+            AddRegions(verdict, bestDefect, frame.Width, frame.Height);
+        }
 
-        var preprocessMs = Stopwatch.GetElapsedTime(start, preprocessed).TotalMilliseconds;
-        var inferenceMs = Stopwatch.GetElapsedTime(preprocessed, inferred).TotalMilliseconds;
-        return new DefectInspection(
-            frame.SourceId,
-            _labels[best],
-            Math.Round(score, 6),
-            _threshold,
-            defective,
-            _labels[bestDefect],
-            box,
-            regions,
-            _labels.Select((l, i) => (l, Math.Round((double)probabilities[i], 6))).ToDictionary(p => p.l, p => p.Item2),
-            _model.Variant.Name,
-            Math.Round(preprocessMs + inferenceMs, 3),
-            Math.Round(preprocessMs, 3),
-            Math.Round(inferenceMs, 3));
+        verdict.SetTimings(Stopwatch.GetElapsedTime(start, preprocessed).TotalMilliseconds, Stopwatch.GetElapsedTime(preprocessed, inferred).TotalMilliseconds);
+        return verdict;
     }
 
     public void Dispose() => _runner.Dispose();
@@ -129,7 +129,7 @@ internal sealed class DefectInspector : IDisposable
     private ReadOnlySpan<float> Map(int label) =>
         _runner.Output<float>(_camIndex).Slice(label * _camWidth * _camHeight, _camWidth * _camHeight);
 
-    private DefectRegion[] Regions(int bestDefect, int width, int height)
+    private void AddRegions(InspectionVerdict verdict, int bestDefect, int width, int height)
     {
         _found.Clear();
         for (var k = 0; k < _labels.Length; k++)
@@ -146,27 +146,28 @@ internal sealed class DefectInspector : IDisposable
             }
         }
 
-        _found.Sort((a, b) =>
-        {
-            var byPeak = b.Cells.Peak.CompareTo(a.Cells.Peak);
-            return byPeak != 0 ? byPeak : _probabilities[b.Class].CompareTo(_probabilities[a.Class]);
-        });
-        var regions = new DefectRegion[Math.Min(_found.Count, _maxRegions)];
-        for (var i = 0; i < regions.Length; i++)
+        _found.Sort(_byPeakThenScore);
+        var kept = Math.Min(_found.Count, _maxRegions);
+        for (var i = 0; i < kept; i++)
         {
             var (k, cells) = _found[i];
-            regions[i] = new DefectRegion(_labels[k], Math.Round((double)_probabilities[k], 6), Math.Round((double)cells.Peak, 4), ToPixels(cells.Column, cells.Row, cells.Column + cells.Columns, cells.Row + cells.Rows, width, height));
+            verdict.AddRegion(new RegionVerdict(k, Math.Round((double)_probabilities[k], 6), Math.Round((double)cells.Peak, 4),
+                ToPixels(cells.Column, cells.Row, cells.Column + cells.Columns, cells.Row + cells.Rows, width, height)));
         }
+    }
 
-        return regions;
+    private int CompareByPeakThenScore((int Class, CellRegion Cells) a, (int Class, CellRegion Cells) b)
+    {
+        var byPeak = b.Cells.Peak.CompareTo(a.Cells.Peak);
+        return byPeak != 0 ? byPeak : _probabilities[b.Class].CompareTo(_probabilities[a.Class]);
     }
 
     // The bounding box of every hot cell: the union of the map's regions.
-    private int[] Union(int count, int width, int height)
+    private PixelBox Union(int count, int width, int height)
     {
         if (count == 0)
         {
-            return [0, 0, 0, 0];
+            return default;
         }
 
         int left = _camWidth, top = _camHeight, right = 0, bottom = 0;
@@ -182,12 +183,12 @@ internal sealed class DefectInspector : IDisposable
     }
 
     // Cells [left, right) x [top, bottom) as a box in source pixels.
-    private int[] ToPixels(int left, int top, int right, int bottom, int width, int height)
+    private PixelBox ToPixels(int left, int top, int right, int bottom, int width, int height)
     {
         var x0 = left * width / _camWidth;
         var y0 = top * height / _camHeight;
         var x1 = right * width / _camWidth;
         var y1 = bottom * height / _camHeight;
-        return [x0, y0, x1 - x0, y1 - y0];
+        return new PixelBox(x0, y0, x1 - x0, y1 - y0);
     }
 }

@@ -63,14 +63,14 @@ internal sealed class ImageStore
         return path;
     }
 
-    /// <summary>Writes <c>{stem}-crop{index}-{class}.png</c>: the frame's pixels inside <paramref name="box"/> [x, y, w, h].</summary>
+    /// <summary>Writes <c>{stem}-crop{index}-{class}.png</c>: the frame's pixels inside <paramref name="box"/>.</summary>
     /// <returns>The file written, or <see langword="null"/> for an empty box.</returns>
-    public string? SaveCrop(string stem, int index, string label, Frame frame, int[] box)
+    public string? SaveCrop(string stem, int index, string label, Frame frame, PixelBox box)
     {
-        var x = Math.Clamp(box[0], 0, frame.Width);
-        var y = Math.Clamp(box[1], 0, frame.Height);
-        var w = Math.Min(box[2], frame.Width - x);
-        var h = Math.Min(box[3], frame.Height - y);
+        var x = Math.Clamp(box.X, 0, frame.Width);
+        var y = Math.Clamp(box.Y, 0, frame.Height);
+        var w = Math.Min(box.Width, frame.Width - x);
+        var h = Math.Min(box.Height, frame.Height - y);
         if (w <= 0 || h <= 0)
         {
             return null;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Numerics;
 using EdgeAI.Agents.Hosting;
 using EdgeAI.Inference;
 using EdgeAI.Messaging;
@@ -26,7 +24,6 @@ internal sealed partial class InspectionAgent : BackgroundService
     private readonly InspectionOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<InspectionAgent> _logger;
-    private long _saveFailures;
 
     public InspectionAgent(MqttPublisher publisher, IOptions<DeviceOptions> device, IOptions<InspectionOptions> options, TimeProvider time, ILogger<InspectionAgent> logger)
     {
@@ -60,45 +57,39 @@ internal sealed partial class InspectionAgent : BackgroundService
 
         using (model)
         {
-            DefectInspector inspector;
+            DefectInspector? inspector = null;
+            InspectionLoop loop;
             CameraSource camera;
-            ImageStore? store;
             try
             {
                 inspector = new DefectInspector(model, _options.RegionMinProbability, _options.MaxRegions);
-                store = CreateStore();
+                var kind = _options.Source.Kind;
+                var fileNameSources = InspectionSources.KeepsBacklog(kind) || kind == InspectionSourceKind.Simulated;
+                loop = new InspectionLoop(inspector, _publisher, _options.Publish, fileNameSources, CreateStore(), _options.SaveImages.Mode, _time, _logger);
                 camera = InspectionSources.Create(_options, _device, _time, _logger);
             }
             catch (Exception ex) when (ex is EdgeModelException or IOException or UnauthorizedAccessException or ArgumentException)
             {
+                inspector?.Dispose();
                 LogSetupFailed(ex, _options.Source.Kind);
                 return;
             }
 
-            using (inspector)
+            using (loop)
             using (camera)
             using (var queue = new FrameQueue(_options.QueueCapacity, dropOldest: !InspectionSources.KeepsBacklog(_options.Source.Kind)))
             {
                 LogStarted(model.Manifest.Name, model.Variant.Name, camera.Name, _options.Publish);
-                await RunAsync(new Session(inspector, camera, queue, store), stoppingToken).ConfigureAwait(false);
+                await RunAsync(new Session(loop, camera, queue), stoppingToken).ConfigureAwait(false);
             }
         }
     }
 
     private async Task RunAsync(Session session, CancellationToken stoppingToken)
     {
-        var pump = Task.Run(() => session.Queue.PumpAsync(session.Camera, stoppingToken), CancellationToken.None);
-        var heatmap = new float[session.Inspector.HeatmapSize.Width * session.Inspector.HeatmapSize.Height];
         try
         {
-            await foreach (var frame in session.Queue.ReadAllAsync(stoppingToken).ConfigureAwait(false))
-            {
-                using (frame)
-                {
-                    Inspect(session, frame, heatmap);
-                }
-            }
-
+            await session.Loop.RunAsync(session.Camera, session.Queue, stoppingToken).ConfigureAwait(false);
             LogSourceEnded(session.Camera.Name, session.Camera.FramesDelivered);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -110,78 +101,6 @@ internal sealed partial class InspectionAgent : BackgroundService
             // The source failed for good (a refused stream without reconnect, ffmpeg missing): this agent stops,
             // the device and its other agents carry on.
             LogSourceFailed(ex, session.Camera.Name);
-        }
-        finally
-        {
-            await pump.ConfigureAwait(false);
-        }
-    }
-
-    private void Inspect(Session session, Frame frame, Span<float> heatmap)
-    {
-        var wait = _time.GetUtcNow() - frame.Timestamp;
-        var start = Stopwatch.GetTimestamp();
-        var inspection = session.Inspector.Inspect(frame, heatmap);
-        var stem = ImageStore.Stem(frame.Timestamp, frame.SequenceNumber);
-        if (session.Store is { } store && (inspection.Defective || _options.SaveImages.Mode == ImageSaveMode.All))
-        {
-            Save(store, stem, frame, heatmap, session.Inspector.HeatmapSize, inspection);
-        }
-
-        var compute = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var waitMs = Math.Max(0, wait.TotalMilliseconds);
-        var latency = new InspectionLatency(
-            Math.Round(waitMs, 3),
-            inspection.PreprocessMs,
-            inspection.InferenceMs,
-            Math.Round(Math.Max(0, compute - inspection.LatencyMs), 3),
-            Math.Round(waitMs + compute, 3));
-        var model = session.Inspector.Model;
-        var source = InspectionSources.KeepsBacklog(_options.Source.Kind) || _options.Source.Kind == InspectionSourceKind.Simulated
-            ? Path.GetFileName(frame.SourceId)
-            : frame.SourceId;
-        var dropped = session.Camera.DroppedFrames + session.Queue.DroppedFrames;
-        var corrupt = session.Camera.CorruptFrames;
-        if (_options.Publish == InspectionPublishMode.Frame)
-        {
-            Publish("result", InspectionResult.From(frame, source, inspection, model, latency, dropped, corrupt), AgentsJsonContext.Output.InspectionResult);
-            return;
-        }
-
-        for (var i = 0; i < inspection.Regions.Length; i++)
-        {
-            Publish("defect", DefectResult.From(frame, source, inspection, i, model, latency, dropped, corrupt), AgentsJsonContext.Output.DefectResult);
-        }
-    }
-
-    private void Save(ImageStore store, string stem, Frame frame, ReadOnlySpan<float> heatmap, (int Width, int Height) size, DefectInspection inspection)
-    {
-        try
-        {
-            store.SaveOverlay(stem, frame, heatmap, size.Width, size.Height);
-            if (!inspection.Defective)
-            {
-                return;
-            }
-
-            if (inspection.Regions.Length == 0)
-            {
-                store.SaveCrop(stem, 0, inspection.DefectType, frame, inspection.Box);
-            }
-
-            for (var i = 0; i < inspection.Regions.Length; i++)
-            {
-                store.SaveCrop(stem, i, inspection.Regions[i].Class, frame, inspection.Regions[i].Box);
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // A full or read-only disk must not stop inspection; say so at exponentially spaced counts.
-            var failures = ++_saveFailures;
-            if (BitOperations.IsPow2(failures))
-            {
-                LogSaveFailed(ex, failures);
-            }
         }
     }
 
@@ -195,14 +114,6 @@ internal sealed partial class InspectionAgent : BackgroundService
 
         var directory = Path.IsPathRooted(save.Directory!) ? save.Directory! : Path.Combine(_device.ResolvedDataPath, save.Directory!);
         return new ImageStore(directory, save.MaxFiles, save.MaxBytes);
-    }
-
-    private void Publish<T>(string kind, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
-    {
-        if (!_publisher.TryPublish(Name, kind, value, typeInfo))
-        {
-            LogRejected(kind);
-        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inspecting with {Model}/{Variant} from {Source}, one message per {Mode}")]
@@ -220,11 +131,5 @@ internal sealed partial class InspectionAgent : BackgroundService
     [LoggerMessage(Level = LogLevel.Error, Message = "Source {Source} failed; the inspection agent is idle")]
     private partial void LogSourceFailed(Exception ex, string source);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not save inspection pictures ({Failures} failure(s) so far)")]
-    private partial void LogSaveFailed(Exception ex, long failures);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Publisher queue full; an inspection {Kind} was not queued")]
-    private partial void LogRejected(string kind);
-
-    private sealed record Session(DefectInspector Inspector, CameraSource Camera, FrameQueue Queue, ImageStore? Store);
+    private sealed record Session(InspectionLoop Loop, CameraSource Camera, FrameQueue Queue);
 }

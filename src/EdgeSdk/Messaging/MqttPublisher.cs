@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Authentication;
@@ -69,6 +70,7 @@ public sealed partial class MqttPublisher : IAsyncDisposable
     private readonly TlsMaterial? _tls;
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _drainGate = new();
+    private ArrayPool<byte>? _payloadPool;
     private TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private SqliteOutbox? _outbox;
     private IMqttClient? _client;
@@ -191,6 +193,42 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(jsonTypeInfo);
         return TryEnqueue(agent, kind, CheckPayload(JsonSerializer.SerializeToElement(result, jsonTypeInfo)));
     }
+
+    /// <summary>
+    /// Hands a result over without blocking, as UTF-8 JSON the caller already wrote (for example with a reused
+    /// <see cref="Utf8JsonWriter"/>): no <see cref="JsonElement"/> is built, and the bytes are copied into a pooled
+    /// buffer, so a producer that writes into its own reused buffer allocates nothing per result.
+    /// </summary>
+    /// <param name="agent">Agent name: one topic level.</param>
+    /// <param name="kind">Result kind: one topic level.</param>
+    /// <param name="utf8Json">
+    /// The result: one JSON object in valid UTF-8, nested at most 63 deep. Copied; the caller may reuse its buffer. It is
+    /// embedded in the envelope as given, so write it with <see cref="System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping"/>
+    /// to get the bytes <see cref="TryPublish(string, string, JsonElement)"/> would send (which re-escapes its payload that way).
+    /// </param>
+    /// <returns><see langword="false"/> when the in-memory queue is full or the publisher is stopped (the result is not kept).</returns>
+    /// <exception cref="ArgumentException">A name is not a valid topic level, or <paramref name="utf8Json"/> is not a single valid JSON object.</exception>
+    public bool TryPublishUtf8(string agent, string kind, ReadOnlySpan<byte> utf8Json)
+    {
+        CheckPayload(utf8Json);
+        var entry = CreateEntry(agent, kind, default);
+        var pool = PayloadPool;
+        var copy = pool.Rent(utf8Json.Length);
+        utf8Json.CopyTo(copy);
+        if (TryEnqueue(entry with { Utf8Payload = copy, Utf8Length = utf8Json.Length }))
+        {
+            return true;
+        }
+
+        pool.Return(copy);
+        return false;
+    }
+
+    // Copies of TryPublishUtf8 payloads until the ingest loop has stored them. Sized for every copy that can be out
+    // at once (a full queue plus the batch being stored), so once a burst has filled it a copy never allocates; the
+    // shared pool keeps only a few dozen arrays per size and would allocate again under a burst. Created on first use.
+    private ArrayPool<byte> PayloadPool =>
+        _payloadPool ?? Interlocked.CompareExchange(ref _payloadPool, ArrayPool<byte>.Create(64 * 1024, _options.ChannelCapacity + IngestBatch), null) ?? _payloadPool;
 
     /// <summary>Hands a result over, waiting while the in-memory queue is full.</summary>
     /// <param name="agent">Agent name: one topic level.</param>
@@ -315,9 +353,41 @@ public sealed partial class MqttPublisher : IAsyncDisposable
         return payload;
     }
 
-    private bool TryEnqueue(string agent, string kind, JsonElement payload)
+    // The envelope nests the payload one level deeper; MessagingJsonContext allows 64 in all.
+    private static void CheckPayload(ReadOnlySpan<byte> utf8Json)
     {
-        var entry = CreateEntry(agent, kind, payload);
+        if (!System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            throw new ArgumentException($"The payload ({utf8Json.Length} bytes) is not valid UTF-8; a result must be a UTF-8 JSON object.", nameof(utf8Json));
+        }
+
+        if (utf8Json.IsEmpty)
+        {
+            throw new ArgumentException("The payload is empty; a result must be a JSON object.", nameof(utf8Json));
+        }
+
+        var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 63 });
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new ArgumentException($"The payload ({utf8Json.Length} bytes) starts with a {reader.TokenType}; a result must be a JSON object.", nameof(utf8Json));
+            }
+
+            reader.Skip();
+            // Anything but whitespace after the object makes Read throw: a reader takes one JSON value.
+            _ = reader.Read();
+        }
+        catch (JsonException ex)
+        {
+            throw new ArgumentException($"The payload ({utf8Json.Length} bytes) is not valid JSON: {ex.Message}", nameof(utf8Json), ex);
+        }
+    }
+
+    private bool TryEnqueue(string agent, string kind, JsonElement payload) => TryEnqueue(CreateEntry(agent, kind, payload));
+
+    private bool TryEnqueue(OutboxEntry entry)
+    {
         if (_queue.Writer.TryWrite(entry))
         {
             Interlocked.Increment(ref _accepted);
@@ -383,10 +453,22 @@ public sealed partial class MqttPublisher : IAsyncDisposable
             }
             finally
             {
+                ReturnPayloadBuffers(batch);
                 Interlocked.Decrement(ref _ingesting);
             }
 
             _wake.Writer.TryWrite(true);
+        }
+    }
+
+    private void ReturnPayloadBuffers(List<OutboxEntry> batch)
+    {
+        foreach (var entry in batch)
+        {
+            if (entry.Utf8Payload is { } rented)
+            {
+                _payloadPool!.Return(rented);
+            }
         }
     }
 

@@ -34,6 +34,7 @@ public sealed class SqliteOutbox : IDisposable
     private readonly SqliteConnection _connection;
     private readonly string _device;
     private readonly TimeProvider _timeProvider;
+    private readonly EnvelopeWriter _envelopes = new(); // under _gate
     private long _count;
     private long _dropped;
     private long _corrupt;
@@ -230,17 +231,18 @@ public sealed class SqliteOutbox : IDisposable
                     seqAgent.Value = entry.Agent;
                     var sequence = (long)nextSeq.ExecuteScalar()!;
                     var messageId = Guid.CreateVersion7(_timeProvider.GetUtcNow()).ToString("D");
-                    var envelope = new MessageEnvelope
-                    {
-                        MessageId = messageId,
-                        Device = _device,
-                        Agent = entry.Agent,
-                        Kind = entry.Kind,
-                        Seq = sequence,
-                        Timestamp = entry.TimestampUtc.ToUniversalTime(),
-                        Payload = entry.Payload,
-                    };
-                    var bytes = envelope.ToUtf8Json();
+                    var bytes = entry.Utf8Payload is { } utf8
+                        ? _envelopes.Write(messageId, _device, entry.Agent, entry.Kind, sequence, entry.TimestampUtc.ToUniversalTime(), utf8.AsSpan(0, entry.Utf8Length))
+                        : new MessageEnvelope
+                        {
+                            MessageId = messageId,
+                            Device = _device,
+                            Agent = entry.Agent,
+                            Kind = entry.Kind,
+                            Seq = sequence,
+                            Timestamp = entry.TimestampUtc.ToUniversalTime(),
+                            Payload = entry.Payload,
+                        }.ToUtf8Json();
                     mid.Value = messageId;
                     agent.Value = entry.Agent;
                     seq.Value = sequence;
@@ -393,6 +395,7 @@ public sealed class SqliteOutbox : IDisposable
 
             _disposed = true;
             _connection.Dispose();
+            _envelopes.Dispose();
         }
     }
 

@@ -28,6 +28,9 @@ internal sealed class BilinearAxis
 
     public float[] Weight1 { get; }
 
+    /// <summary>Whether the last <see cref="Fill"/> maps output index d to source index d with weight 0 (same size, whole axis).</summary>
+    public bool IsIdentity { get; private set; }
+
     /// <summary>Fills the table for a source axis of <paramref name="sourceSize"/> pixels of which [start, start + length) is used.</summary>
     public void Fill(int sourceSize, double start, double length)
     {
@@ -50,5 +53,7 @@ internal sealed class BilinearAxis
         _sourceSize = sourceSize;
         _start = start;
         _length = length;
+        // The sample position is then (d + 0.5) * 1 - 0.5 = d exactly in floating point.
+        IsIdentity = sourceSize == Index0.Length && start == 0 && length == sourceSize;
     }
 }

@@ -90,6 +90,12 @@ public sealed class ImagePreprocessor
         var pixels = frame.Pixels;
         MapAxes(frame.Width, frame.Height);
         var plane = Width * Height;
+        if (frame.Format == PixelFormat.Rgb24 && Channels == 3 && _xAxis.IsIdentity && _yAxis.IsIdentity)
+        {
+            NormalizeRgb(pixels, destination, plane);
+            return;
+        }
+
         switch (frame.Format, Channels)
         {
             case (PixelFormat.Rgb24, 3):
@@ -174,6 +180,24 @@ public sealed class ImagePreprocessor
                     dst[(2 * plane) + o + x] = bl;
                 }
             }
+        }
+    }
+
+    // A frame already at the model's size: no resampling, so de-interleave and normalize in one pass. Same float
+    // operations in the same order as the general path (p * scale, then + bias), so the same bits.
+    private void NormalizeRgb(ReadOnlySpan<byte> src, Span<float> dst, int plane)
+    {
+        var red = dst[..plane];
+        var green = dst.Slice(plane, plane);
+        var blue = dst.Slice(2 * plane, plane);
+        src = src[..(3 * plane)];
+        float scaleR = _scale[0], scaleG = _scale[1], scaleB = _scale[2];
+        float biasR = _bias[0], biasG = _bias[1], biasB = _bias[2];
+        for (int i = 0, p = 0; i < red.Length; i++, p += 3)
+        {
+            red[i] = (src[p] * scaleR) + biasR;
+            green[i] = (src[p + 1] * scaleG) + biasG;
+            blue[i] = (src[p + 2] * scaleB) + biasB;
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class ImageStoreTests : IDisposable
         var store = new ImageStore(_dir.Path, maxFiles: 10, maxBytes: 1L << 20);
         using var frame = Gradient(40, 30);
 
-        var path = store.SaveCrop("s", 0, "scratch", frame, [8, 16, 20, 10])!;
+        var path = store.SaveCrop("s", 0, "scratch", frame, new PixelBox(8, 16, 20, 10))!;
         Assert.Equal("s-crop0-scratch.png", Path.GetFileName(path));
 
         // PNG is lossless: decoding gives back the frame's pixels at (8..27, 16..25).
@@ -73,8 +73,8 @@ public sealed class ImageStoreTests : IDisposable
         var store = new ImageStore(_dir.Path, maxFiles: 10, maxBytes: 1L << 20);
         using var frame = Gradient(40, 30);
 
-        Assert.Null(store.SaveCrop("s", 0, "hole", frame, [0, 0, 0, 0]));
-        var clipped = store.SaveCrop("s", 1, "hole", frame, [30, 20, 50, 50])!;
+        Assert.Null(store.SaveCrop("s", 0, "hole", frame, default));
+        var clipped = store.SaveCrop("s", 1, "hole", frame, new PixelBox(30, 20, 50, 50))!;
         using var crop = new ImageDecoder().Decode(File.ReadAllBytes(clipped), PixelFormat.Rgb24, clipped, 0, default);
         Assert.Equal((10, 10), (crop.Width, crop.Height));
         Assert.Single(Directory.GetFiles(_dir.Path));

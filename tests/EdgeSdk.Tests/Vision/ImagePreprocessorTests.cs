@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using EdgeAI.Inference;
+using EdgeAI.TestSupport;
 using EdgeAI.Vision;
 
 namespace EdgeAI.Sdk.Tests.Vision;
@@ -70,6 +72,42 @@ public sealed class ImagePreprocessorTests
         // 0.25, 0.75, 1.25 (clamped to 1), so [0, 200] becomes [0, 50, 150, 200] -- what cv2.resize gives.
         var actual = Run([0, 200], 2, 1, PixelFormat.Gray8, new ImagePreprocessorOptions { Width = 4, Height = 1, Channels = 1 });
         AssertClose([0, 50 / 255.0, 150 / 255.0, 200 / 255.0], actual);
+    }
+
+    [Fact]
+    public void A_frame_at_the_output_size_gives_exactly_the_bits_of_scaling_then_shifting_each_plane()
+    {
+        // The same-size path skips resampling; it must still round like the general path, which writes each
+        // sample as a float and then applies TensorPrimitives.Multiply(scale) and Add(bias) to every plane.
+        var pixels = TestImages.Pattern(64, 48, 3, seed: 5);
+        var actual = Run(pixels, 64, 48, PixelFormat.Rgb24, new ImagePreprocessorOptions { Width = 64, Height = 48, Channels = 3, Mean = ImageNetMean, Std = ImageNetStd });
+
+        for (var c = 0; c < 3; c++)
+        {
+            var plane = pixels.Where((_, i) => i % 3 == c).Select(p => (float)p).ToArray();
+            System.Numerics.Tensors.TensorPrimitives.Multiply(plane, (float)(1.0 / (255.0 * ImageNetStd[c])), plane);
+            System.Numerics.Tensors.TensorPrimitives.Add(plane, (float)(-(double)ImageNetMean[c] / ImageNetStd[c]), plane);
+            Assert.Equal(plane, actual.AsSpan(c * plane.Length, plane.Length).ToArray());
+        }
+    }
+
+    [Fact]
+    public void A_picture_at_the_models_size_gives_the_trainers_input_tensor()
+    {
+        // Independent: the input tensor the model's trainer (TorchSharp) computed for sample/image.png and committed
+        // with the model. A 64x64 picture for a 64x64 model takes the no-resampling path. Tolerance 1e-5 as above
+        // (the trainer's float arithmetic may round differently by an ulp or two).
+        var model = Path.Combine(RepoPaths.Models, "defect-cnn");
+        var manifestPath = Path.Combine(model, ModelManifest.FileName);
+        var preprocessor = new ImagePreprocessor(ImagePreprocessorOptions.FromSpec(ModelManifestReader.Read(manifestPath).Preprocessing, manifestPath));
+        using var frame = new ImageDecoder().Decode(File.ReadAllBytes(Path.Combine(model, "sample", "image.png")), PixelFormat.Rgb24, "image.png", 0, default);
+        var tensor = new float[preprocessor.TensorLength];
+
+        preprocessor.Process(frame, tensor);
+
+        Assert.Equal((preprocessor.Width, preprocessor.Height), (frame.Width, frame.Height));
+        var expected = MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(model, "sample", "image.bin"))).ToArray();
+        AssertClose([.. expected.Select(v => (double)v)], tensor);
     }
 
     [Fact]
