@@ -20,6 +20,10 @@ internal sealed class WavCalibrationReader
         _frames = frames;
     }
 
+    /// <summary>The fixed frame count of a [1, frames, bins] input, which recordings are cut or padded to; <see langword="null"/> to keep each recording's length.</summary>
+    public static int? FramesOf(IReadOnlyList<long?>? shape) =>
+        shape is { Count: 3 } && shape[1] is > 0 and <= int.MaxValue and var frames ? (int)frames : null;
+
     /// <exception cref="WavFormatException">The file is not a usable WAV, or is shorter than one analysis window.</exception>
     public NpyArray Read(string path)
     {
