@@ -75,7 +75,7 @@ public sealed class LogMelOptions
     /// <exception cref="ModelFormatException">The section is missing, or a field is missing or out of range; the message names it.</exception>
     public static LogMelOptions FromSpec(PreprocessingSpec? spec, string? manifestPath = null)
     {
-        var where = manifestPath is null ? "the preprocessing spec" : $"manifest '{manifestPath}'";
+        var where = PreprocessingValidation.Where(manifestPath);
         if (spec is null)
         {
             throw new ModelFormatException($"preprocessing is missing in {where}; an audio model needs kind 'audio', sampleRate, melBins, windowMs and hopMs.", manifestPath);
@@ -111,16 +111,7 @@ public sealed class LogMelOptions
             Padding = Choose(spec.PadMode, "padMode", where, manifestPath, FramePadding.Reflect, ("reflect", FramePadding.Reflect), ("constant", FramePadding.Constant)),
         };
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ModelFormatException($"preprocessing in {where}: {ex.Message}", manifestPath, ex);
-        }
-
-        return options;
+        return PreprocessingValidation.Checked(options, options.Validate, manifestPath);
     }
 
     /// <summary>Checks the settings.</summary>

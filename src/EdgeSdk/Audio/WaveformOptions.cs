@@ -18,7 +18,7 @@ public sealed class WaveformOptions
     /// <exception cref="ModelFormatException">The section is missing, or a field is missing, out of range or does not apply; the message names it.</exception>
     public static WaveformOptions FromSpec(PreprocessingSpec? spec, string? manifestPath = null)
     {
-        var where = manifestPath is null ? "the preprocessing spec" : $"manifest '{manifestPath}'";
+        var where = PreprocessingValidation.Where(manifestPath);
         if (spec is null)
         {
             throw new ModelFormatException($"preprocessing is missing in {where}; a waveform model needs kind 'audio', features '{AudioFeatures.Waveform}' and sampleRate.", manifestPath);
@@ -48,16 +48,7 @@ public sealed class WaveformOptions
         {
             SampleRate = spec.SampleRate ?? throw new ModelFormatException($"preprocessing.sampleRate is missing in {where}; a waveform model needs the rate it takes samples at.", manifestPath),
         };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ModelFormatException($"preprocessing in {where}: {ex.Message}", manifestPath, ex);
-        }
-
-        return options;
+        return PreprocessingValidation.Checked(options, options.Validate, manifestPath);
     }
 
     /// <summary>Checks the settings.</summary>

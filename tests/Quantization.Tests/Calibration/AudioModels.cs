@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using EdgeAI.Inference;
+using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Onnx;
+using EdgeAI.Quantization.Tests.Cli;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace EdgeAI.Quantization.Tests.Calibration;
@@ -31,13 +34,13 @@ internal static class AudioModels
             .AddOutput(output, TensorElementType.Float, 1, 4);
     }
 
-    /// <summary>Two inputs: image [1, 3, 16, 24] -> Conv 3->8 -> Relu -> GAP; wave [1, 1, 8000] -> Conv1d 1->8 -> Relu -> GAP; Concat -> Flatten -> Gemm 16->4.</summary>
+    /// <summary>Two inputs: image [1, 3, 16, 24] -> Conv 3->32 -> Relu -> GAP; wave [1, 1, 8000] -> Conv1d 1->32 -> Relu -> GAP; Concat -> Flatten -> Gemm 64->4.</summary>
     public static byte[] PictureAndSound() => new OnnxGraphBuilder("picture-and-sound")
         .AddInput("image", TensorElementType.Float, 1, 3, 16, 24)
         .AddInput("wave", TensorElementType.Float, 1, 1, 8000)
-        .AddInitializer("wi", Weights(8 * 3 * 3 * 3, 0.3f, 11), 8, 3, 3, 3)
-        .AddInitializer("ws", Weights(8 * 64, 0.3f, 12), 8, 1, 64)
-        .AddInitializer("wf", Weights(16 * 4, 0.5f, 13), 16, 4)
+        .AddInitializer("wi", Weights(32 * 3 * 3 * 3, 0.3f, 11), 32, 3, 3, 3)
+        .AddInitializer("ws", Weights(32 * 64, 0.3f, 12), 32, 1, 64)
+        .AddInitializer("wf", Weights(64 * 4, 0.5f, 13), 64, 4)
         .AddInitializer("axis3", [3L], 1)
         .AddNode("Conv", ["image", "wi"], ["ci"], [OnnxAttribute.Ints("kernel_shape", 3, 3)], name: "image_conv")
         .AddNode("Relu", ["ci"], ["ri"], name: "image_relu")
@@ -69,6 +72,36 @@ internal static class AudioModels
         };
         ModelManifestReader.Write(manifest, Path.Combine(directory, ModelManifest.FileName));
         return directory;
+    }
+
+    /// <summary>
+    /// Runs <c>quantize static</c> on <paramref name="modelDir"/> with <paramref name="data"/>, checks the report (sample
+    /// count, <paramref name="nodes"/> quantized, progress on standard error), then that the int8 model agrees with fp32 on
+    /// every calibration sample: cosine of <paramref name="output"/> ≥ 0.99.
+    /// </summary>
+    public static void QuantizeAndCompare(string modelDir, string data, int samples, string[] nodes, string output)
+    {
+        var int8Path = Path.Combine(modelDir, "model.int8.onnx");
+        var fp32Path = Path.Combine(modelDir, "model.fp32.onnx");
+        var (exit, stdout, stderr) = CliRunner.Run("quantize", "static", modelDir, "--calibration-data", data, "--out", int8Path, "--json");
+
+        Assert.True(exit == 0, stderr);
+        var report = JsonDocument.Parse(stdout).RootElement;
+        Assert.Equal(samples, report.GetProperty("calibrationSamples").GetInt32());
+        var quantized = report.GetProperty("quantizedNodes").EnumerateArray().Select(n => n.GetString()!).ToList();
+        Assert.All(nodes, node => Assert.Contains(quantized, n => n.Contains($"'{node}'", StringComparison.Ordinal)));
+        Assert.Contains($"calibration: {samples}/{samples} samples", stderr, StringComparison.Ordinal);
+        Assert.True(new FileInfo(int8Path).Length < new FileInfo(fp32Path).Length);
+
+        var model = OnnxModel.Load(fp32Path);
+        var manifest = ModelManifestReader.Read(Path.Combine(modelDir, ModelManifest.FileName));
+        foreach (var sample in CalibrationFolder.Open(data, model, manifest))
+        {
+            var inputs = sample.Select(s => (s.Key, s.Value.ToSingleArray(), s.Value.Shape.ToArray())).ToArray();
+            var fp32 = OrtHelper.RunFile(fp32Path, inputs)[output];
+            var int8 = OrtHelper.RunFile(int8Path, inputs)[output];
+            Assert.InRange(OrtHelper.Cosine(fp32, int8), 0.99, 1.0 + 1e-9);
+        }
     }
 
     private static float[] Weights(int count, float scale, int seed)
