@@ -28,10 +28,15 @@ internal sealed class WaveformCalibrationReader
         _length = (int?)declared[^1];
     }
 
-    /// <exception cref="WavFormatException">The file is not a usable WAV.</exception>
+    /// <exception cref="WavFormatException">The file is not a usable WAV, or holds no samples.</exception>
     public NpyArray Read(string path)
     {
         var audio = WavReader.ReadFile(path);
+        if (audio.Samples.Length == 0)
+        {
+            throw new WavFormatException($"WAV '{path}' holds no samples; expected a recording (an empty one would calibrate on silence).", path);
+        }
+
         // A symbolic length keeps the whole recording: ceil(n · rate / file rate) samples, what the resampler gives.
         var length = _length ?? checked((int)Math.Max(1, (((long)audio.Samples.Length * _options.SampleRate) + audio.SampleRate - 1) / audio.SampleRate));
         _shape[^1] = length;

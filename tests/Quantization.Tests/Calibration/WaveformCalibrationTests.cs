@@ -20,15 +20,19 @@ public sealed class WaveformCalibrationTests : IDisposable
         ExternalTool.Speak("stop", Path.Combine(folder, "a-short.wav"));
         ExternalTool.Speak("move every rejected part to the red bin", Path.Combine(folder, "b-long.wav"), "en+f3");
         File.WriteAllBytes(Path.Combine(folder, "c-truncated.wav"), File.ReadAllBytes(Path.Combine(folder, "a-short.wav"))[..40]);
+        // A well-formed WAV without samples (44-byte header, data size 0): skipped rather than calibrated as silence.
+        File.WriteAllBytes(Path.Combine(folder, "d-empty.wav"), File.ReadAllBytes(Path.Combine(folder, "a-short.wav"))[..36].Concat("data"u8.ToArray()).Concat(new byte[4]).ToArray());
         var model = AudioModels.KeywordSpotter(16000).Build();
         var manifest = new ModelManifest { Preprocessing = AudioModels.WaveformSpec() };
 
         var set = CalibrationFolder.Open(folder, model, manifest);
         var samples = set.ToList();
 
-        Assert.Equal((CalibrationLayout.Files, CalibrationDataFormat.Wav, 3), (set.Layout, set.Format, set.SampleCount));
+        Assert.Equal((CalibrationLayout.Files, CalibrationDataFormat.Wav, 4), (set.Layout, set.Format, set.SampleCount));
         Assert.Equal(2, samples.Count);
-        Assert.Contains("c-truncated.wav", Assert.Single(set.Skipped).Reason, StringComparison.Ordinal);
+        Assert.Equal(2, set.Skipped.Count);
+        Assert.Contains("c-truncated.wav", set.Skipped[0].Reason, StringComparison.Ordinal);
+        Assert.Equal($"WAV '{Path.Combine(folder, "d-empty.wav")}' holds no samples; expected a recording (an empty one would calibrate on silence).", set.Skipped[1].Reason);
         foreach (var (sample, file) in samples.Zip(new[] { "a-short.wav", "b-long.wav" }))
         {
             // The device: a capture loop appending 10 ms blocks at the file's rate to the model's window.
