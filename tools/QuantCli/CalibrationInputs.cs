@@ -10,7 +10,7 @@ internal sealed class CalibrationInputs
 {
     public Option<string> Data { get; } = new("--calibration-data", "--calibration")
     {
-        Description = "Calibration directory: .npy tensors (one file per sample, or one folder per sample with <input>.npy), pictures (.png/.jpg/.bmp) or .wav recordings; pictures and recordings are preprocessed as the manifest says.",
+        Description = "Calibration directory: .npy tensors, pictures (.png/.jpg/.bmp) or .wav recordings (log-mel or waveform inputs), one file per sample; for several inputs one folder per input named after it, files paired by name (or one folder per sample with <input>.npy). Pictures and recordings are preprocessed as the manifest says, per input.",
         Required = true,
     };
 
@@ -31,13 +31,21 @@ internal sealed class CalibrationInputs
     public CalibrationFolder Open(ParseResult parse, string directory, ModelLocation location, OnnxModel model)
     {
         var format = Enum.Parse<CalibrationDataFormat>(parse.GetValue(Format)!, ignoreCase: true);
-        var inputs = QuantizeCommand.GraphInputNames(model);
-        string? manifestPath = parse.GetValue(Manifest)
-            ?? (location.Directory is { } dir ? Path.Combine(dir, ModelManifest.FileName) : null);
-        var preprocessing = parse.GetValue(Manifest) is { } explicitPath
-            ? (File.Exists(explicitPath) ? ModelManifestReader.Read(explicitPath).Preprocessing : throw new CliUsageException($"--manifest '{explicitPath}' does not exist."))
-            : location.Manifest?.Preprocessing;
-        return CalibrationFolder.Open(directory, inputs, format, preprocessing, manifestPath, AudioFrames(model, inputs));
+        var (manifest, manifestPath) = ResolveManifest(parse.GetValue(Manifest), location);
+        return CalibrationFolder.Open(directory, model, manifest, manifestPath, format);
+    }
+
+    /// <summary>The manifest whose preprocessing describes pictures and recordings: <c>--manifest</c>, else MODEL's own.</summary>
+    public static (ModelManifest? Manifest, string? Path) ResolveManifest(string? explicitPath, ModelLocation location)
+    {
+        if (explicitPath is not null)
+        {
+            return File.Exists(explicitPath)
+                ? (ModelManifestReader.Read(explicitPath), explicitPath)
+                : throw new CliUsageException($"--manifest '{explicitPath}' does not exist.");
+        }
+
+        return (location.Manifest, location.Directory is { } dir ? System.IO.Path.Combine(dir, ModelManifest.FileName) : null);
     }
 
     /// <summary>Calibrates <paramref name="model"/> on --calibration-data with progress on standard error; skipped files are listed there too.</summary>
@@ -58,12 +66,6 @@ internal sealed class CalibrationInputs
 
         return (ranges, [.. folder.Skipped]);
     }
-
-    /// <summary>The fixed frame count of a one-input [1, frames, bins] model, which recordings are cut or padded to.</summary>
-    private static int? AudioFrames(OnnxModel model, IReadOnlyList<string> inputs) =>
-        inputs.Count == 1 && model.Graph.FindTensorInfo(inputs[0])?.Shape is { Count: 3 } shape && shape[1].Value is > 0 and <= int.MaxValue and var frames
-            ? (int)frames
-            : null;
 
     private static Option<string> CreateFormat()
     {

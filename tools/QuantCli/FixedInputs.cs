@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EdgeAI.Inference;
 using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
@@ -23,14 +24,19 @@ internal static class FixedInputs
 
     public static Option<string?> CreateSampleOption() => new("--specialize-sample")
     {
-        Description = "Directory laid out like a calibration set: its first sample is run to learn every tensor's shape, and If nodes whose condition follows from those shapes (and --fix-input values) are replaced by the branch taken. The result only accepts inputs shaped like that sample.",
+        Description = "A sample file (.npy, picture or .wav, preprocessed as the manifest says) or a directory laid out like a calibration set (its first sample): it is run to learn every tensor's shape, and If nodes whose condition follows from those shapes (and --fix-input values) are replaced by the branch taken. The result only accepts inputs shaped like that sample.",
     };
 
-    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values, string[]? shapes = null, string? sampleDirectory = null)
+    /// <param name="model">The model to specialize.</param>
+    /// <param name="values">--fix-input values.</param>
+    /// <param name="shapes">--fix-shape values.</param>
+    /// <param name="samplePath">--specialize-sample: a file or a calibration directory.</param>
+    /// <param name="manifest">The manifest whose preprocessing turns a picture or recording sample into tensors, and where it came from.</param>
+    public static (OnnxModel Model, IReadOnlyList<string> Changes) Apply(OnnxModel model, string[]? values, string[]? shapes = null, string? samplePath = null, (ModelManifest? Manifest, string? Path) manifest = default)
     {
         values ??= [];
         shapes ??= [];
-        if (values.Length == 0 && shapes.Length == 0 && sampleDirectory is null)
+        if (values.Length == 0 && shapes.Length == 0 && samplePath is null)
         {
             return (model, []);
         }
@@ -67,9 +73,9 @@ internal static class FixedInputs
             fixedShapes[parts[0]] = dims;
         }
 
-        var (specialized, inlined) = sampleDirectory is null
+        var (specialized, inlined) = samplePath is null
             ? IfSpecializer.Specialize(model, fixedInputs, fixedShapes)
-            : IfSpecializer.SpecializeForSample(model, fixedInputs, NpyCalibrationSet.Read(sampleDirectory, QuantizeCommand.GraphInputNames(model)).First());
+            : IfSpecializer.SpecializeForSample(model, fixedInputs, CalibrationFolder.ReadSample(samplePath, model, manifest.Manifest, manifest.Path));
         return (specialized, inlined.Count == 0 ? ["No If node tests the fixed inputs or shapes."] : [$"Inlined the selected branch of {string.Join(", ", inlined)}."]);
     }
 }

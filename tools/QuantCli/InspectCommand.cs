@@ -1,4 +1,5 @@
 using System.CommandLine;
+using EdgeAI.Inference;
 using EdgeAI.Quantization.Calibration;
 using EdgeAI.Quantization.Int8;
 using EdgeAI.Quantization.Onnx;
@@ -24,17 +25,18 @@ internal static class InspectCommand
         command.Options.Add(specializeSample);
         command.SetAction(parse =>
         {
-            var report = Inspect(ModelLocation.Resolve(parse.GetValue(model)!).OnnxPath, parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
+            var location = ModelLocation.Resolve(parse.GetValue(model)!);
+            var report = Inspect(location.OnnxPath, parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample), CalibrationInputs.ResolveManifest(null, location));
             Output.Write(parse, report, ReportJsonContext.Default.InspectReport, w => WriteText(w, report));
             return ExitCodes.Success;
         });
         return command;
     }
 
-    internal static InspectReport Inspect(string path, string[]? fixedInputs, string[]? fixedShapes, string? specializeSample)
+    internal static InspectReport Inspect(string path, string[]? fixedInputs, string[]? fixedShapes, string? specializeSample, (ModelManifest? Manifest, string? Path) manifest = default)
     {
         var model = OnnxModel.Load(path);
-        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs, fixedShapes, specializeSample);
+        var (specialized, specialization) = FixedInputs.Apply(model, fixedInputs, fixedShapes, specializeSample, manifest);
         var graph = model.Graph;
         var initializers = graph.Initializers;
         var initializerNames = initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);

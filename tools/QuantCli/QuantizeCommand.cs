@@ -55,7 +55,8 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!, parse.GetValue(from));
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
+            var (specialized, specialization) = FixedInputs.Apply(
+                OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample), CalibrationInputs.ResolveManifest(parse.GetValue(calibration.Manifest), location));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new StaticQuantizationOptions { ActivationType = parse.GetValue(activations) == "int8" ? ActivationType.Int8 : ActivationType.UInt8 };
@@ -134,7 +135,8 @@ internal static class QuantizeCommand
             var location = ModelLocation.Resolve(parse.GetValue(model)!, parse.GetValue(from));
             var outPath = parse.GetValue(output)!;
             CheckOutputPlace(location, outPath);
-            var (specialized, specialization) = FixedInputs.Apply(OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample));
+            var (specialized, specialization) = FixedInputs.Apply(
+                OnnxModel.Load(location.OnnxPath), parse.GetValue(fixInput), parse.GetValue(fixShape), parse.GetValue(specializeSample), CalibrationInputs.ResolveManifest(null, location));
             var (onnx, prepared) = ModelPreparer.Prepare(specialized);
             IReadOnlyList<string> preparation = [.. specialization, .. prepared];
             var options = new DynamicQuantizationOptions { MinimumWeightElements = parse.GetValue(minElements) };

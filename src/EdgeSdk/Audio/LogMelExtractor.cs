@@ -4,16 +4,20 @@ namespace EdgeAI.Audio;
 
 /// <summary>
 /// Log-mel features of mono audio: frames of <see cref="LogMelOptions.WindowLength"/> samples every
-/// <see cref="LogMelOptions.HopLength"/> samples (no padding: a frame is made only where the whole window fits),
-/// periodic Hann window, zero-padded real FFT of <see cref="LogMelOptions.FftSize"/> points, power spectrum |X|²,
-/// triangular mel filters on the HTK mel scale, natural log of max(energy, <see cref="LogMelOptions.LogFloor"/>).
+/// <see cref="LogMelOptions.HopLength"/> samples (by default no padding: a frame is made only where the whole window
+/// fits; with <see cref="LogMelOptions.Center"/> frames are centred and the ends padded), periodic Hann window,
+/// zero-padded real FFT of <see cref="LogMelOptions.FftSize"/> points, power spectrum |X|², triangular mel filters on
+/// the HTK or Slaney mel scale, natural log of max(energy, <see cref="LogMelOptions.LogFloor"/>).
 /// </summary>
 /// <remarks>
-/// <para>Mel scale: HTK, mel(f) = 2595·log10(1 + f/700). <see cref="LogMelOptions.MelBins"/> + 2 points evenly spaced in
-/// mel from the low to the high frequency give each filter's lower edge, peak and upper edge; weights are the
-/// unnormalized triangles (peak 1) evaluated at each FFT bin's frequency k·rate/fft. This is librosa's
-/// <c>mel(htk=True, norm=None)</c> and torchaudio's <c>melscale_fbanks(mel_scale="htk", norm=None)</c> (the
-/// torchaudio default); spectra are not scaled by the window or FFT size.</para>
+/// <para>Mel scale: HTK, mel(f) = 2595·log10(1 + f/700), or Slaney (<see cref="MelScale.Slaney"/>).
+/// <see cref="LogMelOptions.MelBins"/> + 2 points evenly spaced in mel from the low to the high frequency give each
+/// filter's lower edge, peak and upper edge; weights are the triangles (peak 1, or area-normalized by 2/(upper − lower)
+/// in Hz with <see cref="MelNormalization.Slaney"/>) evaluated at each FFT bin's frequency k·rate/fft. HTK without
+/// normalization is librosa's <c>mel(htk=True, norm=None)</c> and torchaudio's default; Slaney with Slaney
+/// normalization is librosa's default <c>mel()</c>. Spectra are not scaled by the window or FFT size.</para>
+/// <para>Centred frames follow librosa's <c>stft(center=True)</c>: the signal is padded by fft/2 on each side and frame t
+/// is the FFT block starting at t·hop of the padded signal, with the window centred in the block (offset (fft − window)/2).</para>
 /// <para>After construction nothing is allocated per frame. Not thread-safe: one extractor per stream.</para>
 /// </remarks>
 public sealed class LogMelExtractor
@@ -21,6 +25,7 @@ public sealed class LogMelExtractor
     private readonly LogMelOptions _options;
     private readonly float[] _window;
     private readonly float[] _frame;
+    private readonly float[] _padded;
     private readonly float[] _power;
     private readonly RealFft _fft;
     private readonly int[] _filterStart;
@@ -35,17 +40,7 @@ public sealed class LogMelExtractor
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _options = new LogMelOptions
-        {
-            SampleRate = options.SampleRate,
-            WindowLength = options.WindowLength,
-            HopLength = options.HopLength,
-            FftSize = options.FftSize,
-            MelBins = options.MelBins,
-            LowFrequency = options.LowFrequency,
-            HighFrequency = options.HighFrequency,
-            LogFloor = options.LogFloor,
-        };
+        _options = options.Copy();
 
         _window = new float[options.WindowLength];
         for (var n = 0; n < _window.Length; n++)
@@ -54,6 +49,7 @@ public sealed class LogMelExtractor
         }
 
         _frame = new float[options.WindowLength];
+        _padded = new float[options.WindowLength];
         _fft = new RealFft(options.FftSize);
         _power = new float[(options.FftSize / 2) + 1];
         (_filterStart, _filterLength, _weightOffset, _filterWeights) = BuildFilters(_options);
@@ -65,9 +61,23 @@ public sealed class LogMelExtractor
     /// <summary>Features per frame.</summary>
     public int MelBins => _options.MelBins;
 
-    /// <summary>The number of frames <paramref name="sampleCount"/> samples give: 0 if shorter than one window, else 1 + (count − window) / hop.</summary>
-    public int FrameCount(int sampleCount) =>
-        sampleCount < _options.WindowLength ? 0 : 1 + ((sampleCount - _options.WindowLength) / _options.HopLength);
+    /// <summary>
+    /// The number of frames <paramref name="sampleCount"/> samples give: 0 if shorter than one window, else
+    /// 1 + (count − window) / hop; with centred frames 1 + count / hop (0 for no samples).
+    /// </summary>
+    public int FrameCount(int sampleCount)
+    {
+        if (_options.Center)
+        {
+            return sampleCount <= 0 ? 0 : 1 + (sampleCount / _options.HopLength);
+        }
+
+        return sampleCount < _options.WindowLength ? 0 : 1 + ((sampleCount - _options.WindowLength) / _options.HopLength);
+    }
+
+    /// <summary>Where frame <paramref name="frame"/>'s window starts in the signal (negative for centred frames near the start).</summary>
+    public long WindowStart(int frame) =>
+        ((long)frame * _options.HopLength) - (_options.Center ? (_options.FftSize / 2) - ((_options.FftSize - _options.WindowLength) / 2) : 0);
 
     /// <summary>Computes one frame's features.</summary>
     /// <param name="window">Exactly <see cref="LogMelOptions.WindowLength"/> samples.</param>
@@ -112,9 +122,12 @@ public sealed class LogMelExtractor
             throw new ArgumentException($"Destination holds {destination.Length} floats; expected {frames} frames x {MelBins} mel bins = {(long)frames * MelBins}.", nameof(destination));
         }
 
+        var window = _options.WindowLength;
         for (var f = 0; f < frames; f++)
         {
-            ComputeFrame(samples.Slice(f * _options.HopLength, _options.WindowLength), destination.Slice(f * MelBins, MelBins));
+            var start = WindowStart(f);
+            var inside = start >= 0 && start + window <= samples.Length;
+            ComputeFrame(inside ? samples.Slice((int)start, window) : Pad(samples, start), destination.Slice(f * MelBins, MelBins));
         }
     }
 
@@ -127,21 +140,73 @@ public sealed class LogMelExtractor
         return result;
     }
 
-    /// <summary>HTK mel of a frequency in Hz.</summary>
-    internal static double HzToMel(double hz) => 2595.0 * Math.Log10(1.0 + (hz / 700.0));
+    /// <summary>The mel value of a frequency in Hz on <paramref name="scale"/>.</summary>
+    internal static double HzToMel(double hz, MelScale scale = MelScale.Htk) => scale switch
+    {
+        MelScale.Slaney => hz < SlaneyBreakHz ? hz / SlaneyHzPerMel : SlaneyBreakMel + (Math.Log(hz / SlaneyBreakHz) / SlaneyLogStep),
+        _ => 2595.0 * Math.Log10(1.0 + (hz / 700.0)),
+    };
 
-    /// <summary>Frequency in Hz of an HTK mel value.</summary>
-    internal static double MelToHz(double mel) => 700.0 * (Math.Pow(10.0, mel / 2595.0) - 1.0);
+    /// <summary>The frequency in Hz of a mel value on <paramref name="scale"/>.</summary>
+    internal static double MelToHz(double mel, MelScale scale = MelScale.Htk) => scale switch
+    {
+        MelScale.Slaney => mel < SlaneyBreakMel ? mel * SlaneyHzPerMel : SlaneyBreakHz * Math.Exp(SlaneyLogStep * (mel - SlaneyBreakMel)),
+        _ => 700.0 * (Math.Pow(10.0, mel / 2595.0) - 1.0),
+    };
+
+    // Slaney's Auditory Toolbox (as librosa.hz_to_mel with htk=False): 200/3 Hz per mel up to 1 kHz (15 mels), then
+    // 27 mels per factor 6.4 in frequency.
+    private const double SlaneyHzPerMel = 200.0 / 3.0;
+    private const double SlaneyBreakHz = 1000.0;
+    private const double SlaneyBreakMel = SlaneyBreakHz / SlaneyHzPerMel;
+    private static readonly double SlaneyLogStep = Math.Log(6.4) / 27.0;
+
+    /// <summary>The window at <paramref name="start"/> with the samples outside the signal padded, in a reused buffer.</summary>
+    private ReadOnlySpan<float> Pad(ReadOnlySpan<float> samples, long start)
+    {
+        var n = samples.Length;
+        for (var i = 0; i < _padded.Length; i++)
+        {
+            var index = start + i;
+            if (index >= 0 && index < n)
+            {
+                _padded[i] = samples[(int)index];
+            }
+            else if (_options.Padding == FramePadding.Constant || n == 0)
+            {
+                _padded[i] = 0f;
+            }
+            else
+            {
+                _padded[i] = samples[Reflect(index, n)];
+            }
+        }
+
+        return _padded;
+    }
+
+    /// <summary>numpy's <c>pad(mode="reflect")</c> index: the signal mirrored about its end samples (not repeating them), repeatedly.</summary>
+    internal static int Reflect(long index, int length)
+    {
+        if (length == 1)
+        {
+            return 0;
+        }
+
+        long period = 2L * (length - 1);
+        var j = ((index % period) + period) % period;
+        return (int)(j < length ? j : period - j);
+    }
 
     private static (int[] Start, int[] Length, int[] Offset, float[] Weights) BuildFilters(LogMelOptions o)
     {
         var bins = (o.FftSize / 2) + 1;
-        var lowMel = HzToMel(o.LowFrequency);
-        var highMel = HzToMel(o.EffectiveHighFrequency);
+        var lowMel = HzToMel(o.LowFrequency, o.MelScale);
+        var highMel = HzToMel(o.EffectiveHighFrequency, o.MelScale);
         var edges = new double[o.MelBins + 2];
         for (var i = 0; i < edges.Length; i++)
         {
-            edges[i] = MelToHz(lowMel + ((highMel - lowMel) * i / (o.MelBins + 1)));
+            edges[i] = MelToHz(lowMel + ((highMel - lowMel) * i / (o.MelBins + 1)), o.MelScale);
         }
 
         var start = new int[o.MelBins];
@@ -151,6 +216,7 @@ public sealed class LogMelExtractor
         for (var m = 0; m < o.MelBins; m++)
         {
             double lo = edges[m], peak = edges[m + 1], hi = edges[m + 2];
+            var scale = o.MelNormalization == MelNormalization.Slaney ? 2.0 / (hi - lo) : 1.0;
             offset[m] = weights.Count;
             var first = -1;
             for (var k = 0; k < bins; k++)
@@ -170,7 +236,7 @@ public sealed class LogMelExtractor
                         weights.Add(0f);
                     }
 
-                    weights.Add((float)w);
+                    weights.Add((float)(w * scale));
                 }
             }
 

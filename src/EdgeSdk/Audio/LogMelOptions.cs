@@ -46,18 +46,36 @@ public sealed class LogMelOptions
     /// <summary>Mel energies are clamped to at least this before the natural log (> 0; default 1e-10, so silence gives about −23).</summary>
     public float LogFloor { get; set; } = 1e-10f;
 
+    /// <summary>The mel scale of the filterbank (default <see cref="Audio.MelScale.Htk"/>).</summary>
+    public MelScale MelScale { get; set; } = MelScale.Htk;
+
+    /// <summary>Scaling of the triangular filters (default <see cref="MelNormalization.None"/>: peak 1).</summary>
+    public MelNormalization MelNormalization { get; set; } = MelNormalization.None;
+
+    /// <summary>
+    /// Centred frames (librosa and torchaudio <c>center=True</c>): frame t covers the FFT block that starts at sample
+    /// t·hop − fft/2, the window centred in it, so a signal of N samples gives 1 + N/hop frames and the ends are padded
+    /// as <see cref="Padding"/> says. Default <see langword="false"/>: frames only where the whole window fits.
+    /// </summary>
+    public bool Center { get; set; }
+
+    /// <summary>What centred frames see beyond the signal's ends (default <see cref="FramePadding.Reflect"/>).</summary>
+    public FramePadding Padding { get; set; } = FramePadding.Reflect;
+
     /// <summary>The effective upper edge in Hz.</summary>
     public double EffectiveHighFrequency => HighFrequency ?? SampleRate / 2.0;
 
     /// <summary>Reads the options from a manifest's preprocessing section (<c>kind</c> <c>audio</c>).</summary>
     /// <param name="spec">The manifest's <c>preprocessing</c> object: <c>sampleRate</c>, <c>melBins</c>, <c>windowMs</c> and
-    /// <c>hopMs</c> are required; <c>parameters</c> may hold <c>fft_size</c> (default: the next power of two ≥ the window),
-    /// <c>f_min</c>, <c>f_max</c> and <c>log_floor</c>.</param>
+    /// <c>hopMs</c> are required; <c>melScale</c> (<c>htk</c>|<c>slaney</c>), <c>melNorm</c> (<c>none</c>|<c>slaney</c>),
+    /// <c>center</c> and <c>padMode</c> (<c>reflect</c>|<c>constant</c>) are optional; <c>parameters</c> may hold
+    /// <c>fft_size</c> (default: the next power of two ≥ the window), <c>f_min</c>, <c>f_max</c> and <c>log_floor</c>.
+    /// <c>features</c>, when present, must be <c>log-mel</c>.</param>
     /// <param name="manifestPath">Where the spec came from, for messages.</param>
     /// <exception cref="ModelFormatException">The section is missing, or a field is missing or out of range; the message names it.</exception>
     public static LogMelOptions FromSpec(PreprocessingSpec? spec, string? manifestPath = null)
     {
-        var where = manifestPath is null ? "the preprocessing spec" : $"manifest '{manifestPath}'";
+        var where = PreprocessingValidation.Where(manifestPath);
         if (spec is null)
         {
             throw new ModelFormatException($"preprocessing is missing in {where}; an audio model needs kind 'audio', sampleRate, melBins, windowMs and hopMs.", manifestPath);
@@ -66,6 +84,13 @@ public sealed class LogMelOptions
         if (!string.Equals(spec.Kind, "audio", StringComparison.Ordinal))
         {
             throw new ModelFormatException($"preprocessing.kind in {where} is '{spec.Kind}'; expected 'audio'.", manifestPath);
+        }
+
+        if (spec.Features is { } features && !string.Equals(features, AudioFeatures.LogMel, StringComparison.Ordinal))
+        {
+            throw new ModelFormatException(
+                $"preprocessing.features in {where} is '{features}'; log-mel features need '{AudioFeatures.LogMel}' (or no features field){(features == AudioFeatures.Waveform ? "; a waveform model is fed with WaveformOptions" : "")}.",
+                manifestPath);
         }
 
         var rate = spec.SampleRate ?? throw Missing("sampleRate", where, manifestPath);
@@ -80,18 +105,13 @@ public sealed class LogMelOptions
             LowFrequency = spec.Parameters.GetValueOrDefault(LowFrequencyParameter),
             HighFrequency = spec.Parameters.TryGetValue(HighFrequencyParameter, out var high) ? high : null,
             LogFloor = spec.Parameters.TryGetValue(LogFloorParameter, out var floor) ? (float)floor : 1e-10f,
+            MelScale = Choose(spec.MelScale, "melScale", where, manifestPath, MelScale.Htk, ("htk", MelScale.Htk), ("slaney", MelScale.Slaney)),
+            MelNormalization = Choose(spec.MelNorm, "melNorm", where, manifestPath, MelNormalization.None, ("none", MelNormalization.None), ("slaney", MelNormalization.Slaney)),
+            Center = spec.Center ?? false,
+            Padding = Choose(spec.PadMode, "padMode", where, manifestPath, FramePadding.Reflect, ("reflect", FramePadding.Reflect), ("constant", FramePadding.Constant)),
         };
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ModelFormatException($"preprocessing in {where}: {ex.Message}", manifestPath, ex);
-        }
-
-        return options;
+        return PreprocessingValidation.Checked(options, options.Validate, manifestPath);
     }
 
     /// <summary>Checks the settings.</summary>
@@ -131,10 +151,36 @@ public sealed class LogMelOptions
                 nameof(HighFrequency));
         }
 
+        if (!Enum.IsDefined(MelScale) || !Enum.IsDefined(MelNormalization) || !Enum.IsDefined(Padding))
+        {
+            throw new ArgumentException($"mel scale {MelScale}, normalization {MelNormalization} or padding {Padding} is not a defined value.", nameof(MelScale));
+        }
+
         if (!(float.IsFinite(LogFloor) && LogFloor > 0))
         {
             throw new ArgumentException($"{LogFloorParameter} is {F(LogFloor)}; expected a finite positive number.", nameof(LogFloor));
         }
+    }
+
+    /// <summary>A copy with the same settings.</summary>
+    internal LogMelOptions Copy() => (LogMelOptions)MemberwiseClone();
+
+    private static T Choose<T>(string? value, string field, string where, string? path, T fallback, params (string Name, T Value)[] choices)
+    {
+        if (value is null)
+        {
+            return fallback;
+        }
+
+        foreach (var (name, choice) in choices)
+        {
+            if (string.Equals(value, name, StringComparison.Ordinal))
+            {
+                return choice;
+            }
+        }
+
+        throw new ModelFormatException($"preprocessing.{field} in {where} is '{value}'; expected {string.Join(" or ", choices.Select(c => $"'{c.Name}'"))}.", path);
     }
 
     private static int ToSamples(double ms, int rate) => (int)Math.Clamp(Math.Round(ms * rate / 1000.0), int.MinValue, int.MaxValue);

@@ -30,8 +30,23 @@ public sealed class ModelManifest
     /// <summary>Outputs agents read; each must exist in the graph.</summary>
     public TensorSpec[] Outputs { get; set; } = [];
 
-    /// <summary>How raw data becomes the input tensor.</summary>
+    /// <summary>How raw data becomes the input tensor (of every input that has no <see cref="TensorSpec.Preprocessing"/> of its own).</summary>
     public PreprocessingSpec? Preprocessing { get; set; }
+
+    /// <summary>The preprocessing of input <paramref name="inputName"/>: its own, else the manifest's.</summary>
+    /// <returns>The spec, or <see langword="null"/> when neither the input nor the manifest has one.</returns>
+    public PreprocessingSpec? PreprocessingFor(string inputName)
+    {
+        foreach (var input in Inputs)
+        {
+            if (string.Equals(input.Name, inputName, StringComparison.Ordinal) && input.Preprocessing is { } own)
+            {
+                return own;
+            }
+        }
+
+        return Preprocessing;
+    }
 
     /// <summary>Class labels, index-aligned with the classifier output.</summary>
     public string[] Labels { get; set; } = [];

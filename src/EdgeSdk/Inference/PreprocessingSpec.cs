@@ -37,6 +37,25 @@ public sealed class PreprocessingSpec
     /// <summary>Hop between consecutive windows in milliseconds.</summary>
     public double? HopMs { get; set; }
 
+    /// <summary>
+    /// What an <c>audio</c> model takes: <c>log-mel</c> (the default when absent: log-mel features, see
+    /// <c>LogMelOptions</c>) or <c>waveform</c> (the samples themselves at <see cref="SampleRate"/>, mono, in [-1, 1]).
+    /// </summary>
+    public string? Features { get; set; }
+
+    /// <summary>Log-mel filterbank scale: <c>htk</c> (the default when absent) or <c>slaney</c> (librosa's default).</summary>
+    public string? MelScale { get; set; }
+
+    /// <summary>Log-mel filter normalization: <c>none</c> (peak 1, the default when absent) or <c>slaney</c> (equal area, librosa's default).</summary>
+    public string? MelNorm { get; set; }
+
+    /// <summary>Log-mel framing: <see langword="true"/> centres frame t on sample t·hop and pads the signal's ends
+    /// (librosa's and torchaudio's <c>center=True</c>); absent or <see langword="false"/>: frames only where the whole window fits.</summary>
+    public bool? Center { get; set; }
+
+    /// <summary>How centred frames pad the ends: <c>reflect</c> (the default when absent; torchaudio, librosa before 0.10) or <c>constant</c> (zeros; librosa 0.10's default).</summary>
+    public string? PadMode { get; set; }
+
     /// <summary>Other named values a model's preprocessing needs.</summary>
     public Dictionary<string, double> Parameters { get; set; } = [];
 }

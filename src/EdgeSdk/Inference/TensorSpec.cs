@@ -20,6 +20,12 @@ public sealed class TensorSpec
     /// <summary>Optional human description (units, layout such as NCHW).</summary>
     public string? Description { get; set; }
 
+    /// <summary>
+    /// How raw data becomes this input, for models whose inputs are preprocessed differently (e.g. a picture and a
+    /// recording); absent: the manifest's own <see cref="ModelManifest.Preprocessing"/>. Only meaningful on inputs.
+    /// </summary>
+    public PreprocessingSpec? Preprocessing { get; set; }
+
     /// <summary>Number of elements when every open dimension is 1.</summary>
     public long ElementCount()
     {

@@ -45,7 +45,7 @@ public sealed class ImagePreprocessorOptions
     /// <exception cref="ModelFormatException">The section is missing, or a field is missing or out of range; the message names it and the expected value.</exception>
     public static ImagePreprocessorOptions FromSpec(PreprocessingSpec? spec, string? manifestPath = null)
     {
-        var where = manifestPath is null ? "the preprocessing spec" : $"manifest '{manifestPath}'";
+        var where = PreprocessingValidation.Where(manifestPath);
         if (spec is null)
         {
             throw new ModelFormatException($"preprocessing is missing in {where}; an image model needs kind 'image', width, height and channels.", manifestPath);
@@ -75,16 +75,7 @@ public sealed class ImagePreprocessorOptions
             options.CropFraction = fraction;
         }
 
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ModelFormatException($"preprocessing in {where}: {ex.Message}", manifestPath, ex);
-        }
-
-        return options;
+        return PreprocessingValidation.Checked(options, options.Validate, manifestPath);
     }
 
     /// <summary>Checks the settings.</summary>

@@ -6,8 +6,8 @@ namespace EdgeAI.Quantization.Calibration;
 /// <summary>
 /// One recording to one [1, frames, melBins] tensor exactly as the device computes it: <see cref="WavReader"/>
 /// (mixed to mono), <see cref="AudioResampler"/> to the manifest's sample rate, <see cref="LogMelExtractor"/> with
-/// the manifest's preprocessing. With a fixed frame count (from the model's input shape) longer recordings are
-/// cut and shorter ones padded with silence (the log floor).
+/// the manifest's preprocessing (any mel scale, normalization and framing). With a fixed frame count (from the model's
+/// input shape) the first frames of the whole recording are kept and shorter ones padded with silence (the log floor).
 /// </summary>
 internal sealed class WavCalibrationReader
 {
@@ -19,6 +19,10 @@ internal sealed class WavCalibrationReader
         _extractor = new LogMelExtractor(LogMelOptions.FromSpec(spec, manifestPath));
         _frames = frames;
     }
+
+    /// <summary>The fixed frame count of a [1, frames, bins] input, which recordings are cut or padded to; <see langword="null"/> to keep each recording's length.</summary>
+    public static int? FramesOf(IReadOnlyList<long?>? shape) =>
+        shape is { Count: 3 } && shape[1] is > 0 and <= int.MaxValue and var frames ? (int)frames : null;
 
     /// <exception cref="WavFormatException">The file is not a usable WAV, or is shorter than one analysis window.</exception>
     public NpyArray Read(string path)
@@ -33,13 +37,14 @@ internal sealed class WavCalibrationReader
                 path);
         }
 
+        // Features of the whole recording, then the first frames: centred frames near a cut would otherwise be padded
+        // where the device saw signal.
+        var all = _extractor.Compute(samples);
         var frames = _frames ?? available;
         var melBins = _extractor.MelBins;
         var features = new float[frames * melBins];
         var computed = Math.Min(frames, available);
-        var hop = _extractor.Options.HopLength;
-        var needed = ((computed - 1) * hop) + _extractor.Options.WindowLength;
-        _extractor.Compute(samples.AsSpan(0, needed), features.AsSpan(0, computed * melBins));
+        all.AsSpan(0, computed * melBins).CopyTo(features);
         features.AsSpan(computed * melBins).Fill(MathF.Log(_extractor.Options.LogFloor));
         return NpyArray.FromSingles(features, 1, frames, melBins);
     }

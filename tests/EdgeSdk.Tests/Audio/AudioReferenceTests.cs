@@ -100,22 +100,60 @@ public sealed class AudioReferenceTests : IDisposable
         Assert.True(expected.Length > 100 * 40, "expected over 100 frames of speech");
         // float32 FFT against float64: log energies agree to 1e-3 (absolute, natural log) wherever the energy
         // is well above float32 rounding of the spectrum (more than 1e-6 of the frame's loudest bin).
-        var worst = 0.0;
-        for (var f = 0; f < expected.Length / 40; f++)
+        Assert.InRange(WorstLoudDifference(expected, actual, 40), 0, 1e-3);
+        Assert.Contains(actual, v => v > 0);
+    }
+
+    [Theory]
+    [InlineData(MelScale.Slaney, MelNormalization.Slaney, true, FramePadding.Reflect, 512)]  // librosa's defaults (pad_mode as before 0.10)
+    [InlineData(MelScale.Slaney, MelNormalization.Slaney, true, FramePadding.Constant, 512)] // librosa 0.10's defaults
+    [InlineData(MelScale.Htk, MelNormalization.None, true, FramePadding.Reflect, 512)]       // torchaudio MelSpectrogram(center=True)
+    [InlineData(MelScale.Slaney, MelNormalization.None, false, FramePadding.Reflect, 512)]
+    [InlineData(MelScale.Slaney, MelNormalization.Slaney, true, FramePadding.Reflect, 1024)] // window centred inside a longer FFT block
+    public void Slaney_and_centred_log_mel_match_the_numpy_librosa_formulas_on_speech(MelScale scale, MelNormalization norm, bool center, FramePadding padding, int fft)
+    {
+        var samples = AudioResampler.Resample(WavReader.ReadFile(_speech).Samples, 22050, 16000);
+        var options = new LogMelOptions { SampleRate = 16000, WindowLength = 400, HopLength = 160, FftSize = fft, MelBins = 64, LowFrequency = 0, HighFrequency = 8000, MelScale = scale, MelNormalization = norm, Center = center, Padding = padding };
+        var extractor = new LogMelExtractor(options);
+        var actual = extractor.Compute(samples);
+        var expected = MelSpec(samples, options);
+
+        Assert.Equal(center ? 1 + (samples.Length / 160) : 1 + ((samples.Length - 400) / 160), actual.Length / 64);
+        Assert.Equal(expected.Length, actual.Length);
+        // Same tolerance as the HTK check: 1e-3 in ln units where the energy is within 60 dB of the frame's loudest bin.
+        Assert.InRange(WorstLoudDifference(expected, actual, 64), 0, 1e-3);
+    }
+
+    [Theory]
+    [InlineData(FramePadding.Reflect, 37)]   // shorter than the 128-sample half window: numpy reflects again and again
+    [InlineData(FramePadding.Reflect, 300)]
+    [InlineData(FramePadding.Constant, 37)]
+    public void Centred_frames_pad_short_signals_like_numpy(FramePadding padding, int length)
+    {
+        var samples = new float[length];
+        for (var i = 0; i < length; i++)
         {
-            var loudest = expected.AsSpan(f * 40, 40).ToArray().Max();
-            for (var m = 0; m < 40; m++)
-            {
-                var e = expected[(f * 40) + m];
-                if (e > loudest - Math.Log(1e6))
-                {
-                    worst = Math.Max(worst, Math.Abs(e - actual[(f * 40) + m]));
-                }
-            }
+            samples[i] = MathF.Sin(i * 0.3f) + (0.01f * i);
         }
 
-        Assert.InRange(worst, 0, 1e-3);
-        Assert.Contains(actual, v => v > 0);
+        var options = new LogMelOptions { SampleRate = 8000, WindowLength = 200, HopLength = 80, FftSize = 256, MelBins = 20, Center = true, Padding = padding, MelScale = MelScale.Slaney, MelNormalization = MelNormalization.Slaney };
+        var actual = new LogMelExtractor(options).Compute(samples);
+        var expected = MelSpec(samples, options);
+
+        Assert.Equal(1 + (length / 80), actual.Length / 20);
+        Assert.InRange(WorstLoudDifference(expected, actual, 20), 0, 1e-3);
+    }
+
+    [Fact]
+    public void Slaney_mel_scale_gives_librosas_documented_values()
+    {
+        // librosa.hz_to_mel / mel_to_hz docstring examples (Slaney scale): hz_to_mel(60) = 0.9, mel_to_hz(3) = 200.
+        Assert.Equal(0.9, LogMelExtractor.HzToMel(60, MelScale.Slaney), 1e-12);
+        Assert.Equal(200.0, LogMelExtractor.MelToHz(3, MelScale.Slaney), 1e-9);
+        // Above the 1 kHz break: 15 mels at 1 kHz, 27 more per factor 6.4.
+        Assert.Equal(15.0, LogMelExtractor.HzToMel(1000, MelScale.Slaney), 1e-12);
+        Assert.Equal(42.0, LogMelExtractor.HzToMel(6400, MelScale.Slaney), 1e-9);
+        Assert.Equal(4321.0, LogMelExtractor.MelToHz(LogMelExtractor.HzToMel(4321, MelScale.Slaney), MelScale.Slaney), 1e-9);
     }
 
     [Fact]
@@ -160,6 +198,13 @@ public sealed class AudioReferenceTests : IDisposable
         resampler.Process(input, resampled);
         extractor.ComputeFrame(window, mel);
 
+        // Centred Slaney features of a whole signal: edge frames are padded in a reused buffer.
+        var centred = new LogMelExtractor(new LogMelOptions { Center = true, MelScale = MelScale.Slaney, MelNormalization = MelNormalization.Slaney });
+        var clip = new float[1600];
+        input.AsSpan(0, 441).CopyTo(clip);
+        var clipFeatures = new float[centred.FrameCount(clip.Length) * 40];
+        centred.Compute(clip, clipFeatures);
+
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var hop = 0; hop < 200; hop++)
         {
@@ -167,7 +212,9 @@ public sealed class AudioReferenceTests : IDisposable
             extractor.ComputeFrame(window, mel);
         }
 
+        centred.Compute(clip, clipFeatures);
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(11, clipFeatures.Length / 40);
     }
 
     [Fact]
@@ -187,6 +234,32 @@ public sealed class AudioReferenceTests : IDisposable
         spec.Parameters[LogMelOptions.HighFrequencyParameter] = 9000;
         Assert.Contains("expected 0 <= f_min < f_max <= 8000 (Nyquist)", Assert.Throws<EdgeAI.Inference.ModelFormatException>(() => LogMelOptions.FromSpec(spec)).Message, StringComparison.Ordinal);
         Assert.Contains("expected 'audio'", Assert.Throws<EdgeAI.Inference.ModelFormatException>(() => LogMelOptions.FromSpec(new EdgeAI.Inference.PreprocessingSpec { Kind = "image" })).Message, StringComparison.Ordinal);
+    }
+
+    private double[] MelSpec(float[] samples, LogMelOptions o) => Reference(
+        "melspec", WriteF32(samples), I(o.SampleRate), I(o.WindowLength), I(o.HopLength), I(o.FftSize), I(o.MelBins), I(o.LowFrequency), I(o.EffectiveHighFrequency), "1e-10",
+        o.MelScale == MelScale.Htk ? "htk" : "slaney", o.MelNormalization == MelNormalization.None ? "none" : "slaney", o.Center ? "1" : "0", o.Padding == FramePadding.Reflect ? "reflect" : "constant");
+
+    private static string I(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The largest |expected − actual| over the bins within 60 dB (10^6 in energy) of their frame's loudest.</summary>
+    private static double WorstLoudDifference(double[] expected, float[] actual, int bins)
+    {
+        var worst = 0.0;
+        for (var f = 0; f < expected.Length / bins; f++)
+        {
+            var loudest = expected.AsSpan(f * bins, bins).ToArray().Max();
+            for (var m = 0; m < bins; m++)
+            {
+                var e = expected[(f * bins) + m];
+                if (e > loudest - Math.Log(1e6))
+                {
+                    worst = Math.Max(worst, Math.Abs(e - actual[(f * bins) + m]));
+                }
+            }
+        }
+
+        return worst;
     }
 
     private double[] Reference(string command, params string[] args)

@@ -109,6 +109,24 @@ public sealed class CalibrationFolderTests : IDisposable
     }
 
     [Fact]
+    public void Centred_slaney_features_from_the_manifest_are_the_first_frames_of_the_whole_recording()
+    {
+        var folder = Directory.CreateDirectory(_dir.File("librosa-style")).FullName;
+        ExternalTool.Speak("move every rejected part to the red bin", Path.Combine(folder, "a.wav"));
+        var spec = new PreprocessingSpec { Kind = "audio", SampleRate = 16000, MelBins = 64, WindowMs = 25, HopMs = 10, MelScale = "slaney", MelNorm = "slaney", Center = true };
+
+        var tensor = Assert.Single(CalibrationFolder.Open(folder, ["features"], CalibrationDataFormat.Wav, spec, audioFrames: 50).ToList())["features"];
+
+        var audio = WavReader.ReadFile(Path.Combine(folder, "a.wav"));
+        var extractor = new LogMelExtractor(LogMelOptions.FromSpec(spec));
+        Assert.True(extractor.Options is { MelScale: MelScale.Slaney, MelNormalization: MelNormalization.Slaney, Center: true });
+        var whole = extractor.Compute(AudioResampler.Resample(audio.Samples, audio.SampleRate, 16000));
+        Assert.True(whole.Length > 50 * 64, "expected a recording longer than 50 frames");
+        Assert.Equal([1L, 50, 64], tensor.Shape);
+        Assert.Equal(whole[..(50 * 64)], tensor.ToSingleArray());
+    }
+
+    [Fact]
     public void Empty_mixed_unusable_and_misdescribed_folders_fail_with_one_clear_error()
     {
         var empty = Directory.CreateDirectory(_dir.File("empty")).FullName;
