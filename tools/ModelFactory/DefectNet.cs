@@ -148,7 +148,33 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
             new("b4dw", 160, 160, 3, 1, 2, true),
             new("b4pw", 160, 192, 1, 1, 1, false),
         ],
-        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v4, v3, v2, dws or plain.", nameof(name)),
+        // v2's front with dense 3x3 convolutions at 16x16 instead of depthwise-separable blocks: ONNX Runtime's int8
+        // dense/pointwise kernels run 2-3x faster than fp32 on x64, its int8 depthwise ones slower (docs/quantization.md).
+        // Dilations 1, 1, 2, 1 (receptive field 56 px; v2's 1, 2, 2, 4 reached ~88 and spread the CAM over context).
+        "v5" =>
+        [
+            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+            new("c32", 32, 32, 3, 1, 1, false),
+            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            new("c1", 64, 96, 3, 1, 1, false),
+            new("c2", 96, 128, 3, 1, 1, false),
+            new("c3", 128, 128, 3, 1, 2, false),
+            new("c4", 128, 160, 3, 1, 1, false),
+        ],
+        // v5 thinner at 16x16 (64, 96, 128, 128): ~0.6x its multiply-adds.
+        "v5s" =>
+        [
+            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+            new("c32", 32, 32, 3, 1, 1, false),
+            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            new("c1", 64, 64, 3, 1, 1, false),
+            new("c2", 64, 96, 3, 1, 1, false),
+            new("c3", 96, 128, 3, 1, 2, false),
+            new("c4", 128, 128, 3, 1, 1, false),
+        ],
+        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v5, v4, v3, v2, dws or plain.", nameof(name)),
     };
 
     public ModuleList<ConvBnRelu> Layers { get; }
