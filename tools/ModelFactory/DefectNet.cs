@@ -178,7 +178,8 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
             new("c4", 128, 160, 3, 1, 1, false),
         ],
         // v5 made residual: down2 widens to 112 channels, then four dense 3x3 layers at 16x16 that each add their input
-        // before the ReLU (the identity path lets the plain stack train), dilations 1, 1, 2, 1 (receptive field 56 px).
+        // before the ReLU, dilations 1, 1, 2, 1 (receptive field 56 px). Did not train either: chance level after one
+        // pass of 9,000 images at lr 0.002 with either augmentation (MODEL_CARD.md, "Model selection").
         "v6" =>
         [
             new("stem", 3, 16, 3, 1, 1, false),            // 64x64
