@@ -5,13 +5,20 @@ namespace EdgeAI.ModelFactory;
 
 /// <summary>
 /// One convolution with batch norm and ReLU (the exporter folds the batch norm into the convolution). Padding is the
-/// same on every side; by default (-1) it is <c>dilation * (kernel / 2)</c>, "same" for odd kernels.
+/// same on every side; by default (-1) it is <c>dilation * (kernel / 2)</c>, "same" for odd kernels. A residual layer
+/// (same channels in and out, stride 1) adds its input before the ReLU: <c>relu(bn(conv(x)) + x)</c>.
 /// </summary>
 internal sealed class ConvBnRelu : nn.Module<Tensor, Tensor>
 {
-    public ConvBnRelu(string name, long inChannels, long outChannels, long kernel, long stride, long dilation, bool depthwise, long padding = -1)
+    public ConvBnRelu(string name, long inChannels, long outChannels, long kernel, long stride, long dilation, bool depthwise, long padding = -1, bool residual = false)
         : base(name)
     {
+        if (residual && (inChannels != outChannels || stride != 1))
+        {
+            throw new ArgumentException($"Residual layer '{name}' needs equal input and output channels and stride 1, got {inChannels}->{outChannels}, stride {stride}.", nameof(residual));
+        }
+
+        Residual = residual;
         Padding = padding >= 0 ? padding : dilation * (kernel / 2);
         Conv = nn.Conv2d(inChannels, outChannels, kernel, stride: stride, padding: Padding, dilation: dilation,
             groups: depthwise ? inChannels : 1, bias: false);
@@ -37,7 +44,14 @@ internal sealed class ConvBnRelu : nn.Module<Tensor, Tensor>
 
     public long Groups { get; }
 
-    public override Tensor forward(Tensor input) => nn.functional.relu(Bn.forward(Conv.forward(input)));
+    /// <summary>Whether the input is added to the normalized convolution before the ReLU.</summary>
+    public bool Residual { get; }
+
+    public override Tensor forward(Tensor input)
+    {
+        var y = Bn.forward(Conv.forward(input));
+        return nn.functional.relu(Residual ? y + input : y);
+    }
 
     protected override void Dispose(bool disposing)
     {
@@ -148,7 +162,36 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
             new("b4dw", 160, 160, 3, 1, 2, true),
             new("b4pw", 160, 192, 1, 1, 1, false),
         ],
-        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v4, v3, v2, dws or plain.", nameof(name)),
+        // v2's front with dense 3x3 convolutions at 16x16 instead of depthwise-separable blocks: ONNX Runtime's int8
+        // dense/pointwise kernels run 2-3x faster than fp32 on x64, its int8 depthwise ones slower (docs/quantization.md).
+        // Dilations 1, 1, 2, 1 (receptive field 56 px). Did not train: loss stayed at chance level for two passes of
+        // 9,000 images at lr 0.004 and one short pass at lr 0.001 (v2 learns in the first pass); kept for the record.
+        "v5" =>
+        [
+            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+            new("c32", 32, 32, 3, 1, 1, false),
+            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            new("c1", 64, 96, 3, 1, 1, false),
+            new("c2", 96, 128, 3, 1, 1, false),
+            new("c3", 128, 128, 3, 1, 2, false),
+            new("c4", 128, 160, 3, 1, 1, false),
+        ],
+        // v5 made residual: down2 widens to 112 channels, then four dense 3x3 layers at 16x16 that each add their input
+        // before the ReLU, dilations 1, 1, 2, 1 (receptive field 56 px). Did not train either: chance level after one
+        // pass of 9,000 images at lr 0.002 with either augmentation (MODEL_CARD.md, "Model selection").
+        "v6" =>
+        [
+            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+            new("c32", 32, 32, 3, 1, 1, false),
+            new("down2", 32, 112, 4, 2, 1, false, 1),      // 16x16
+            new("r1", 112, 112, 3, 1, 1, false, residual: true),
+            new("r2", 112, 112, 3, 1, 1, false, residual: true),
+            new("r3", 112, 112, 3, 1, 2, false, residual: true),
+            new("r4", 112, 112, 3, 1, 1, false, residual: true),
+        ],
+        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v6, v5, v4, v3, v2, dws or plain.", nameof(name)),
     };
 
     public ModuleList<ConvBnRelu> Layers { get; }

@@ -48,7 +48,8 @@ internal static class DefectTrainer
 
         using var net = new DefectNet(DefectLabels.Count, o.Architecture);
         var parameters = net.parameters().Sum(p => p.numel());
-        Log($"DefectNet '{o.Architecture}': {parameters} parameters; {o.Epochs} epochs of {pool.Length} fresh images each, batch {o.BatchSize}, AdamW one-cycle lr {o.LearningRate}, ok-vs-defect loss weight {o.BinaryLossWeight}, seed {o.Seed}");
+        var augmentation = Augmentation.Parse(o.Augmentation);
+        Log($"DefectNet '{o.Architecture}': {parameters} parameters; {o.Epochs} epochs of {pool.Length} fresh images each, batch {o.BatchSize}, AdamW one-cycle lr {o.LearningRate}, ok-vs-defect loss weight {o.BinaryLossWeight}, augmentation {o.Augmentation} {augmentation}, seed {o.Seed}");
         var stepsPerEpoch = pool.Length / o.BatchSize;
         var epochs = o.BenchOnly ? 1 : o.Epochs;
         var optimizer = optim.AdamW(net.parameters(), o.LearningRate, weight_decay: 1e-4);
@@ -80,7 +81,7 @@ internal static class DefectTrainer
                 for (var b = 0; b < o.BatchSize; b++)
                 {
                     var sample = pool[perm[(step * o.BatchSize) + b]];
-                    WriteAugmented(sample, order, x.AsSpan(b * Plane, Plane), mean, std);
+                    WriteAugmented(sample, order, augmentation, x.AsSpan(b * Plane, Plane), mean, std);
                     y[b] = (long)sample.Label;
                 }
 
@@ -324,17 +325,29 @@ internal static class DefectTrainer
     }
 
     /// <summary>
-    /// Writes a sample under one of the 8 flips/rotations of the square (labels are invariant to them) and a mild
-    /// photometric jitter: per-channel gain 0.9-1.1 (colour), contrast 0.8-1.25 about the image mean, brightness
-    /// +-0.06. Defects are at least 20 levels from their surroundings, so these ranges keep them visible.
+    /// Writes a sample under one of the 8 flips/rotations of the square (labels are invariant to them) and the
+    /// photometric jitter of <paramref name="a"/>. Draws nothing for the parts <paramref name="a"/> turns off, so the
+    /// <see cref="Augmentation.Mild"/> recipe gives the same batches as before the stronger options existed.
     /// </summary>
-    private static void WriteAugmented(DefectSample s, SeededRandom rng, Span<float> chw, float[] mean, float[] std)
+    private static void WriteAugmented(DefectSample s, SeededRandom rng, Augmentation a, Span<float> chw, float[] mean, float[] std)
     {
         var plane = Size * Size;
         var transform = rng.NextInt(8);
-        var contrast = (float)rng.Uniform(0.8, 1.25);
-        var brightness = (float)rng.Uniform(-0.06, 0.06);
-        Span<float> gain = [(float)rng.Uniform(0.9, 1.1), (float)rng.Uniform(0.9, 1.1), (float)rng.Uniform(0.9, 1.1)];
+        var contrast = (float)rng.Uniform(a.ContrastMin, a.ContrastMax);
+        var brightness = (float)rng.Uniform(-a.Brightness, a.Brightness);
+        Span<float> gain = [(float)rng.Uniform(1 - a.Gain, 1 + a.Gain), (float)rng.Uniform(1 - a.Gain, 1 + a.Gain), (float)rng.Uniform(1 - a.Gain, 1 + a.Gain)];
+        var gamma = a.GammaMax > 1 ? (float)Math.Exp(rng.Uniform(-Math.Log(a.GammaMax), Math.Log(a.GammaMax))) : 1f;
+        Span<int> channel = [0, 1, 2];
+        if (a.ChannelShuffle > 0 && rng.Chance(a.ChannelShuffle))
+        {
+            for (var i = 2; i > 0; i--)
+            {
+                var j = rng.NextInt(i + 1);
+                (channel[i], channel[j]) = (channel[j], channel[i]);
+            }
+        }
+
+        var grey = a.Grayscale > 0 && rng.Chance(a.Grayscale);
         long total = 0;
         foreach (var b in s.Rgb)
         {
@@ -342,6 +355,7 @@ internal static class DefectTrainer
         }
 
         var imageMean = total / (255f * s.Rgb.Length);
+        Span<float> v = stackalloc float[3];
         for (var y = 0; y < Size; y++)
         {
             for (var x = 0; x < Size; x++)
@@ -360,8 +374,23 @@ internal static class DefectTrainer
                 var src = ((sy * Size) + sx) * 3;
                 for (var c = 0; c < 3; c++)
                 {
-                    var v = ((((s.Rgb[src + c] / 255f) - imageMean) * contrast) + imageMean + brightness) * gain[c];
-                    chw[(c * plane) + (y * Size) + x] = (Math.Clamp(v, 0f, 1f) - mean[c]) / std[c];
+                    v[c] = ((((s.Rgb[src + channel[c]] / 255f) - imageMean) * contrast) + imageMean + brightness) * gain[c];
+                }
+
+                if (grey)
+                {
+                    v.Fill((v[0] + v[1] + v[2]) / 3);
+                }
+
+                for (var c = 0; c < 3; c++)
+                {
+                    var clamped = Math.Clamp(v[c], 0f, 1f);
+                    if (gamma != 1f)
+                    {
+                        clamped = MathF.Pow(clamped, gamma);
+                    }
+
+                    chw[(c * plane) + (y * Size) + x] = (clamped - mean[c]) / std[c];
                 }
             }
         }

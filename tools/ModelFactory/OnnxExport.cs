@@ -7,7 +7,7 @@ namespace EdgeAI.ModelFactory;
 
 /// <summary>
 /// Writes <see cref="DefectNet"/> as ONNX (IR 8, opset 17) with our own protobuf types: each convolution
-/// with its batch norm folded in (eval-mode statistics), Relu, the 1x1 head giving <c>cam</c>, and
+/// with its batch norm folded in (eval-mode statistics), an Add of the layer input for residual layers, Relu, the 1x1 head giving <c>cam</c>, and
 /// GlobalAveragePool + Flatten giving <c>logits</c>.
 /// </summary>
 internal static class OnnxExport
@@ -39,7 +39,14 @@ internal static class OnnxExport
                 conv.Attribute.Add(Ints("dilations", layer.Dilation, layer.Dilation));
                 conv.Attribute.Add(new AttributeProto { Name = "group", Type = AttributeProto.Types.AttributeType.Int, I = layer.Groups });
                 graph.Node.Add(conv);
-                graph.Node.Add(Node("Relu", [name + ".conv"], [name + ".out"], name + "_relu"));
+                var preActivation = name + ".conv";
+                if (layer.Residual)
+                {
+                    preActivation = name + ".sum";
+                    graph.Node.Add(Node("Add", [name + ".conv", x], [preActivation], name + "_add"));
+                }
+
+                graph.Node.Add(Node("Relu", [preActivation], [name + ".out"], name + "_relu"));
                 x = name + ".out";
             }
 

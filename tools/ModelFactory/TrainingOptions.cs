@@ -16,6 +16,9 @@ internal sealed class TrainingOptions
 
     public int BatchSize { get; set; } = 64;
 
+    /// <summary>Photometric jitter preset, see <see cref="ModelFactory.Augmentation.Parse"/>.</summary>
+    public string Augmentation { get; set; } = "mild";
+
     /// <summary>Weight of the ok-vs-defect cross-entropy added to the 6-class one (0 turns it off).</summary>
     public double BinaryLossWeight { get; set; } = 1.0;
 
@@ -37,5 +40,7 @@ internal sealed class TrainingOptions
         {
             throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100.");
         }
+
+        _ = ModelFactory.Augmentation.Parse(Augmentation);
     }
 }
