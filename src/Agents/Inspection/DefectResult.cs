@@ -16,7 +16,7 @@ namespace EdgeAI.Agents.Inspection;
 /// <param name="Width">Frame width in pixels.</param>
 /// <param name="Height">Frame height in pixels.</param>
 /// <param name="DefectScore">The frame's 1 - p(ok).</param>
-/// <param name="Threshold">The manifest's defect threshold.</param>
+/// <param name="Threshold">The loaded variant's defect threshold (its own, or the manifest's top-level one).</param>
 /// <param name="Model">Model name.</param>
 /// <param name="ModelVersion">Model version.</param>
 /// <param name="Variant">Variant that ran.</param>

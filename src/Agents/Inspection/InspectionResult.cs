@@ -11,7 +11,7 @@ namespace EdgeAI.Agents.Inspection;
 /// <param name="Height">Frame height in pixels.</param>
 /// <param name="Label">Most likely class.</param>
 /// <param name="DefectScore">1 - p(ok).</param>
-/// <param name="Threshold">The manifest's defect threshold.</param>
+/// <param name="Threshold">The loaded variant's defect threshold (its own, or the manifest's top-level one).</param>
 /// <param name="Defective">DefectScore above Threshold.</param>
 /// <param name="DefectType">Most likely defect class, whose heatmap gives <paramref name="Box"/>.</param>
 /// <param name="Box">[x, y, width, height] of the heatmap's hot cells.</param>
