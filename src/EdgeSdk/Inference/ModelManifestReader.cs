@@ -198,7 +198,7 @@ public static class ModelManifestReader
 
             if (!double.IsFinite(value))
             {
-                throw new ModelFormatException($"Model manifest '{path}': {field}.{name} is {value}; expected a finite number.", path);
+                throw new ModelFormatException($"Model manifest '{path}': {field}.{name} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a finite number.", path);
             }
 
             if (overridden is not null && !overridden.ContainsKey(name))
