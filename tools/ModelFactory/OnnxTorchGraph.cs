@@ -76,7 +76,7 @@ internal sealed class OnnxTorchGraph : IDisposable
         {
             if (!_integers.ContainsKey(node.Inputs[1]))
             {
-                throw new NotSupportedException($"Node '{node.Label}' ({node.OpType}): input '{node.Inputs[1]}' must be an int64 initializer (a shape or axes computed at run time is not supported for fine-tuning).");
+                throw new NotSupportedException($"Node {node.Label}: input '{node.Inputs[1]}' must be an int64 initializer (a shape or axes computed at run time is not supported for fine-tuning).");
             }
         }
     }
@@ -147,18 +147,18 @@ internal sealed class OnnxTorchGraph : IDisposable
     {
         if (node.Domain is not ("" or "ai.onnx") || !SupportedOps.Contains(node.OpType))
         {
-            var op = node.Domain.Length > 0 ? $"{node.Domain}.{node.OpType}" : node.OpType;
-            throw new NotSupportedException($"Node '{node.Label}' is a {op}; fine-tuning runs only {string.Join(", ", SupportedOps)}.");
+            var domain = node.Domain.Length > 0 ? $" of domain '{node.Domain}'" : "";
+            throw new NotSupportedException($"Node {node.Label}{domain}: fine-tuning runs only the ONNX operators {string.Join(", ", SupportedOps)}.");
         }
 
         if (node.Outputs.Count != 1)
         {
-            throw new NotSupportedException($"Node '{node.Label}' ({node.OpType}) has {node.Outputs.Count} outputs; fine-tuning expects one.");
+            throw new NotSupportedException($"Node {node.Label} has {node.Outputs.Count} outputs; fine-tuning expects one.");
         }
 
         if (node.OpType == "Conv" && node.FindAttribute("auto_pad") is { } autoPad && autoPad.GetString() != "NOTSET")
         {
-            throw new NotSupportedException($"Conv '{node.Label}' uses auto_pad {autoPad.GetString()}; fine-tuning expects explicit pads.");
+            throw new NotSupportedException($"Node {node.Label} uses auto_pad {autoPad.GetString()}; fine-tuning expects explicit pads.");
         }
     }
 
@@ -182,7 +182,7 @@ internal sealed class OnnxTorchGraph : IDisposable
             "Concat" => cat([.. node.Inputs.Select(get)], Axis(node.FindAttribute("axis")?.GetInt() ?? throw Missing(node, "axis"), x.dim())),
             "Reshape" => Reshape(x, _integers[node.Inputs[1]]),
             "Identity" => x.alias(),
-            _ => throw new NotSupportedException($"Node '{node.Label}' is a {node.OpType}."),
+            _ => throw new NotSupportedException($"Node {node.Label} is not supported."),
         };
     }
 
@@ -191,7 +191,7 @@ internal sealed class OnnxTorchGraph : IDisposable
     {
         if (w.dim() != 4)
         {
-            throw new NotSupportedException($"Conv '{node.Label}' has a {w.dim()}-D weight; fine-tuning runs 2-D convolutions (4-D weights) only.");
+            throw new NotSupportedException($"Node {node.Label} has a {w.dim()}-D weight; fine-tuning runs 2-D convolutions (4-D weights) only.");
         }
 
         var strides = node.FindAttribute("strides")?.GetInts() ?? [1, 1];
@@ -275,5 +275,5 @@ internal sealed class OnnxTorchGraph : IDisposable
     private static long Axis(long axis, long rank) => axis < 0 ? axis + rank : axis;
 
     private static NotSupportedException Missing(OnnxNode node, string attribute) =>
-        new($"Node '{node.Label}' ({node.OpType}) has no '{attribute}' attribute.");
+        new($"Node {node.Label} has no '{attribute}' attribute.");
 }
