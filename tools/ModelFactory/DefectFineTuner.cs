@@ -53,11 +53,11 @@ internal static class DefectFineTuner
         var sourcePath = Path.Combine(o.ModelDirectory, variant.File);
         var outPath = o.OutputFile ?? sourcePath;
         using var graph = new OnnxTorchGraph(OnnxModel.Load(sourcePath));
-        (Tensor Logits, Tensor Cam) Forward(Tensor x)
-        {
-            var outputs = graph.Forward(new Dictionary<string, Tensor> { [inputName] = x });
-            return (outputs[OnnxExport.LogitsName], outputs[OnnxExport.CamName]);
-        }
+        (Tensor Logits, Tensor Cam) Forward(Tensor x) => Outputs(graph, inputName, x);
+
+        // The teacher's class maps (frozen) for the heatmap distillation term.
+        using var teacher = o.CamDistillWeight > 0 ? new OnnxTorchGraph(OnnxModel.Load(Path.Combine(o.ModelDirectory,
+            (manifest.FindVariant(o.Teacher) ?? throw new ArgumentException($"'{manifestPath}' has no teacher variant '{o.Teacher}'.")).File))) : null;
 
         var dataset = DefectDataset.Create(DefectDataset.DefaultSeed);
         Log($"fine-tuning variant '{variant.Name}' ({sourcePath}, {graph.ParameterCount} trainable values); data set fingerprint {dataset.Fingerprint}");
@@ -86,8 +86,20 @@ internal static class DefectFineTuner
             {
                 using var scope = NewDisposeScope();
                 DefectTrainer.FillBatch(pool, perm, step, order, x, y, mean, std);
-                var (logits, _) = Forward(tensor(x, [o.BatchSize, 3, Size, Size]));
+                var input = tensor(x, [o.BatchSize, 3, Size, Size]);
+                var (logits, cam) = Forward(input);
                 var loss = DefectTrainer.Loss(logits, tensor(y, [o.BatchSize]), o.BinaryLossWeight);
+                if (teacher is not null)
+                {
+                    Tensor teacherCam;
+                    using (no_grad())
+                    {
+                        teacherCam = Outputs(teacher, inputName, input).Cam;
+                    }
+
+                    loss += CamDistillation(cam, teacherCam) * o.CamDistillWeight;
+                }
+
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
@@ -95,7 +107,7 @@ internal static class DefectFineTuner
                 lossSum += loss.item<float>();
             }
 
-            Log($"epoch {epoch + 1}/{o.Epochs}: loss {lossSum / stepsPerEpoch:F4}, {Stopwatch.GetElapsedTime(t0).TotalSeconds:F0} s ({stepsPerEpoch} steps of {o.BatchSize}, lr peak {o.LearningRate})");
+            Log($"epoch {epoch + 1}/{o.Epochs}: loss {lossSum / stepsPerEpoch:F4} (heatmap distillation weight {o.CamDistillWeight}), {Stopwatch.GetElapsedTime(t0).TotalSeconds:F0} s ({stepsPerEpoch} steps of {o.BatchSize}, lr peak {o.LearningRate})");
             LogValidation($"after epoch {epoch + 1}", Forward, validation, mean, std, Log);
         }
 
@@ -114,6 +126,24 @@ internal static class DefectFineTuner
 
         File.WriteAllLines(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(outPath))!, Path.GetFileNameWithoutExtension(outPath) + ".finetune-log.txt"), log);
         return 0;
+    }
+
+    private static (Tensor Logits, Tensor Cam) Outputs(OnnxTorchGraph graph, string inputName, Tensor x)
+    {
+        var outputs = graph.Forward(new Dictionary<string, Tensor> { [inputName] = x });
+        return (outputs[OnnxExport.LogitsName], outputs[OnnxExport.CamName]);
+    }
+
+    /// <summary>
+    /// Mean over samples and classes of KL(teacher || student) between the spatial distributions softmax(cam[n, k, :, :])
+    /// (attention transfer on the class activation maps). A softmax over cells ignores the maps' level, so the term moves
+    /// where the evidence is and leaves the logits (the maps' means) to the classification loss.
+    /// </summary>
+    private static Tensor CamDistillation(Tensor student, Tensor teacher)
+    {
+        var s = nn.functional.log_softmax(student.flatten(2), 2);
+        var t = nn.functional.log_softmax(teacher.flatten(2), 2);
+        return (t.exp() * (t - s)).sum(2).mean();
     }
 
     /// <summary>
@@ -136,6 +166,7 @@ internal static class DefectFineTuner
         entry.Metrics["fineTuneEpochs"] = o.Epochs;
         entry.Metrics["fineTuneImages"] = (double)o.Epochs * (o.PoolSize / o.BatchSize) * o.BatchSize;
         entry.Metrics["fineTuneLearningRate"] = o.LearningRate;
+        entry.Metrics["fineTuneCamDistillWeight"] = o.CamDistillWeight;
         ModelManifestReader.Write(manifest, manifestPath);
         Console.WriteLine($"manifest {manifestPath}: variant '{entry.Name}' now pins the tuned file");
         return entry.Name;
@@ -178,8 +209,24 @@ internal static class DefectFineTuner
 
     private static void LogValidation(string when, Func<Tensor, (Tensor Logits, Tensor Cam)> forward, DefectSample[] validation, float[] mean, float[] std, Action<string> log)
     {
-        var (logits, _) = DefectTrainer.Predict(forward, validation, mean, std);
+        var (logits, cams) = DefectTrainer.Predict(forward, validation, mean, std);
         var score = DefectTrainer.Score(logits, validation);
-        log($"validation {when} ({validation.Length} images): AUC {score.Auc:F4}, 6-class accuracy {score.Accuracy:F4}, recall at 2% false rejects {score.Recall:F4}");
+
+        // Pointing game as DefectEval plays it: the most likely defect class's map, its peak within 4 px of the mask.
+        var classes = logits.Length / validation.Length;
+        var plane = cams.Length / logits.Length;
+        var side = (int)Math.Sqrt(plane);
+        int hits = 0, defects = 0;
+        for (var i = 0; i < validation.Length; i++)
+        {
+            if (validation[i].Label != DefectKind.Ok)
+            {
+                var k = 1 + DetectionMetrics.ArgMax(logits.AsSpan((i * classes) + 1, classes - 1));
+                defects++;
+                hits += DetectionMetrics.PointingHit(cams.AsSpan(((i * classes) + k) * plane, plane), side, validation[i].Mask, Size, 4) ? 1 : 0;
+            }
+        }
+
+        log($"validation {when} ({validation.Length} images): AUC {score.Auc:F4}, 6-class accuracy {score.Accuracy:F4}, recall at 2% false rejects {score.Recall:F4}, pointing game {(double)hits / Math.Max(defects, 1):F4}");
     }
 }

@@ -29,6 +29,16 @@ internal sealed class FineTuneOptions
     /// <summary>Weight of the ok-vs-defect loss term, as in training.</summary>
     public double BinaryLossWeight { get; set; } = 1.0;
 
+    /// <summary>
+    /// Weight of the heatmap distillation term (0 turns it off): KL divergence from the teacher's to the student's spatial
+    /// distribution (softmax over the h x w cells) of every class map. Training's loss sees only the maps' means (the
+    /// logits), so without it a pruned model's maps drift (measured: pointing game 0.21 -> 0.03, peaks ~11 px off).
+    /// </summary>
+    public double CamDistillWeight { get; set; } = 1.0;
+
+    /// <summary>Variant whose class maps the student imitates (the unpruned model).</summary>
+    public string Teacher { get; set; } = "fp32";
+
     /// <summary>Validation images scored after each pass (progress only; thresholds are picked by DefectEval).</summary>
     public int ValidationSize { get; set; } = 1000;
 
@@ -41,6 +51,8 @@ internal sealed class FineTuneOptions
         Check(PoolSize >= BatchSize, "--pool", PoolSize, $"at least the batch size ({BatchSize})");
         Check(LearningRate is > 0 and < 1, "--lr", LearningRate, "in (0, 1)");
         Check(BinaryLossWeight >= 0 && double.IsFinite(BinaryLossWeight), "--binary-weight", BinaryLossWeight, ">= 0");
+        Check(CamDistillWeight >= 0 && double.IsFinite(CamDistillWeight), "--cam-distill", CamDistillWeight, ">= 0");
+        Check(!string.IsNullOrWhiteSpace(Teacher), "--teacher", Teacher, "a variant name");
         Check(ValidationSize >= 100, "--validation", ValidationSize, "at least 100");
         Check(!string.IsNullOrWhiteSpace(FromVariant), "--from", FromVariant, "a variant name");
     }

@@ -6,10 +6,11 @@ using EdgeAI.ModelFactory;
 //        [--pool 14000] [--batch 64] [--lr 0.004] [--seed 1] [--arch v2] [--binary-weight 1] [--bench]
 //   dotnet run -c Release --project tools/ModelFactory -- defect-cnn-finetune [--model models/defect-cnn] [--from pruned]
 //        [--out FILE] [--epochs 3] [--pool 8000] [--batch 64] [--lr 0.001] [--seed 1] [--binary-weight 1] [--validation 1000]
+//        [--cam-distill 1] [--teacher fp32]
 //        (trains a variant that exists only as ONNX, e.g. after `edgeai-quant prune`; --out defaults to the variant's file,
 //        and when --out is a variant's file the manifest's sha256/size of it are updated)
 const string Usage = "usage: EdgeAI.ModelFactory defect-cnn [--out DIR] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--arch NAME] [--binary-weight X] [--bench]\n"
-    + "       EdgeAI.ModelFactory defect-cnn-finetune [--model DIR] [--from VARIANT] [--out FILE] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--binary-weight X] [--validation N]";
+    + "       EdgeAI.ModelFactory defect-cnn-finetune [--model DIR] [--from VARIANT] [--out FILE] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--binary-weight X] [--validation N] [--cam-distill W] [--teacher VARIANT]";
 var ci = CultureInfo.InvariantCulture;
 try
 {
@@ -53,6 +54,8 @@ try
                     case "--seed": tuning.Seed = int.Parse(Value(i++), ci); break;
                     case "--binary-weight": tuning.BinaryLossWeight = double.Parse(Value(i++), ci); break;
                     case "--validation": tuning.ValidationSize = int.Parse(Value(i++), ci); break;
+                    case "--cam-distill": tuning.CamDistillWeight = double.Parse(Value(i++), ci); break;
+                    case "--teacher": tuning.Teacher = Value(i++); break;
                     default: return Unknown(args[i]);
                 }
             }
