@@ -69,6 +69,12 @@ internal static class DefectFineTuner
             return 1;
         }
 
+        if (teacher is not null && !CheckParity(o.ModelDirectory, o.Teacher, parity, x => Outputs(teacher, inputName, x), mean, std, $"teacher '{o.Teacher}'", Log))
+        {
+            Console.Error.WriteLine($"The interpreter does not reproduce ONNX Runtime on the teacher variant '{o.Teacher}' (relative tolerance {ParityTolerance}); not fine-tuning.");
+            return 1;
+        }
+
         LogValidation("before", Forward, validation, mean, std, Log);
         var stepsPerEpoch = o.PoolSize / o.BatchSize;
         var optimizer = optim.AdamW(graph.Parameters, o.LearningRate, weight_decay: 1e-4);
