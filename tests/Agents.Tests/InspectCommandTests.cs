@@ -53,4 +53,30 @@ public sealed class InspectCommandTests : IDisposable
         var only = Assert.Single(doc.RootElement.EnumerateArray().ToArray());
         Assert.EndsWith("a-good.png", only.GetProperty("source").GetString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_variants_own_threshold_decides_instead_of_the_top_level_one()
+    {
+        // A copy of the model whose int8 variant carries its own defect threshold of 0: every part is rejected by it,
+        // while fp32 (top-level threshold) passes the good one.
+        var models = ModelCopies.WithVariantThreshold(_dir.File("models"), "int8", 0.0);
+        var ok = Path.Combine(DefectModel, "demo", "04-ok.png");
+
+        var fp32 = await InspectAsync(ok, models, "fp32");
+        var int8 = await InspectAsync(ok, models, "int8");
+
+        var topLevel = ModelCopies.TopLevelThreshold();
+        Assert.Equal(topLevel, fp32.GetProperty("threshold").GetDouble());
+        Assert.False(fp32.GetProperty("defective").GetBoolean(), $"score {fp32.GetProperty("defectScore").GetDouble()} vs {topLevel}");
+        Assert.Equal(0.0, int8.GetProperty("threshold").GetDouble());
+        Assert.True(int8.GetProperty("defective").GetBoolean());
+    }
+
+    private static async Task<JsonElement> InspectAsync(string image, string models, string variant)
+    {
+        var r = await Edgeai.RunAsync(Timeout, "inspect", image, "--models", models, "--variant", variant, "--json");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        using var doc = JsonDocument.Parse(r.Stdout);
+        return Assert.Single(doc.RootElement.EnumerateArray().ToArray()).Clone();
+    }
 }

@@ -65,6 +65,26 @@ public sealed class InspectionAgentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_decides_with_the_loaded_variants_own_threshold()
+    {
+        // int8 gets its own threshold of 1, which no score (1 - p(ok) < 1) exceeds: nothing may be rejected, although the
+        // top-level threshold rejects these defective parts.
+        var models = ModelCopies.WithVariantThreshold(_dir.File("models"), "int8", 1.0);
+        var camera = Directory.CreateDirectory(_dir.File("camera")).FullName;
+        Start($$"""{ "Variant": "int8", "Source": { "Kind": "folder", "Path": "{{camera}}", "IncludeExistingFiles": true, "PollInterval": "00:00:00.100" } }""", models);
+
+        Drop(camera, "00-dent.png");
+        Drop(camera, "05-scratch.png");
+        Drop(camera, "07-hole.png");
+        var results = await WaitForResultsAsync(3);
+
+        Assert.All(results, r => Assert.Equal("int8", r.GetProperty("variant").GetString()));
+        Assert.All(results, r => Assert.Equal(1.0, r.GetProperty("threshold").GetDouble()));
+        Assert.All(results, r => Assert.False(r.GetProperty("defective").GetBoolean()));
+        Assert.Contains(results, r => r.GetProperty("defectScore").GetDouble() > ModelCopies.TopLevelThreshold());
+    }
+
+    [Fact]
     public async Task Mjpeg_source_inspects_every_part_of_the_stream_and_reconnects_when_it_ends()
     {
         var jpegs = Directory.GetFiles(Demo, "*.png").Order(StringComparer.Ordinal).Select(ToJpeg).ToArray();
@@ -263,12 +283,12 @@ public sealed class InspectionAgentTests : IAsyncLifetime
         return Payloads(Subscriber.Messages, "/inspection/result");
     }
 
-    private string WriteConfig(string inspection)
+    private string WriteConfig(string inspection, string? modelsPath = null)
     {
         var config = _dir.File("edgeai.json");
         File.WriteAllText(config, $$"""
             {
-              "Device": { "Site": "plant-1", "Id": "cam-1", "ModelsPath": "{{RepoPaths.Models}}", "DataPath": "{{_dir.File("data")}}" },
+              "Device": { "Site": "plant-1", "Id": "cam-1", "ModelsPath": "{{modelsPath ?? RepoPaths.Models}}", "DataPath": "{{_dir.File("data")}}" },
               "Mqtt": { "Host": "127.0.0.1", "Port": {{_broker.Port}} },
               "Fleet": { "HeartbeatSeconds": 3600 },
               "Inspection": {{inspection}}
@@ -277,7 +297,7 @@ public sealed class InspectionAgentTests : IAsyncLifetime
         return config;
     }
 
-    private void Start(string inspection) => _device = Edgeai.Start("run", "--config", WriteConfig(inspection));
+    private void Start(string inspection, string? modelsPath = null) => _device = Edgeai.Start("run", "--config", WriteConfig(inspection, modelsPath));
 
     private async Task Terminate()
     {

@@ -6,8 +6,9 @@ using EdgeAI.Inference;
 
 namespace EdgeAI.DefectEval;
 
-/// <summary>The result of an evaluation: a printable report and the metrics written to the manifest.</summary>
-internal sealed record EvaluationReport(string Text, Dictionary<string, double> Metrics);
+/// <summary>The result of an evaluation: a printable report, the metrics written to the manifest, and the defect-score
+/// threshold that rejects <see cref="Evaluator.FalseRejectTarget"/> of the evaluated split's good parts.</summary>
+internal sealed record EvaluationReport(string Text, Dictionary<string, double> Metrics, double ThresholdAtTargetFalseRejects);
 
 /// <summary>
 /// Regenerates the seeded held-out test split and measures the committed ONNX model on it with ONNX
@@ -15,6 +16,9 @@ internal sealed record EvaluationReport(string Text, Dictionary<string, double> 
 /// </summary>
 internal static class Evaluator
 {
+    /// <summary>The false-reject rate the manifest's thresholds are picked at (on the validation split).</summary>
+    public const double FalseRejectTarget = 0.02;
+
     private const int Batch = 50;
 
     /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
@@ -29,7 +33,7 @@ internal static class Evaluator
         var pre = m.Preprocessing ?? throw new InvalidOperationException("Manifest has no preprocessing.");
         var mean = pre.Mean ?? throw new InvalidOperationException("Manifest preprocessing has no mean.");
         var std = pre.Std ?? throw new InvalidOperationException("Manifest preprocessing has no std.");
-        var threshold = m.Thresholds["defect"];
+        var threshold = model.Thresholds["defect"];
         var size = DefectDataset.ImageSize;
         var classes = m.Labels.Length;
         var camSpec = m.Outputs.Single(o => o.Name == "cam");
@@ -113,7 +117,7 @@ internal static class Evaluator
         var auc = DetectionMetrics.RocAuc(scores, positive);
         var frrAtThreshold = DetectionMetrics.FractionAbove(okScores, threshold);
         var recallAtThreshold = DetectionMetrics.FractionAbove(defectScores, threshold);
-        var oracle = DetectionMetrics.ThresholdForFalseRejectRate(okScores, 0.02);
+        var oracle = DetectionMetrics.ThresholdForFalseRejectRate(okScores, FalseRejectTarget);
         var recallAtOracle = DetectionMetrics.FractionAbove(defectScores, oracle);
         var f1 = DetectionMetrics.F1(scores, positive, threshold);
         var confusion = DetectionMetrics.Confusion(truth, predicted, classes);
@@ -131,8 +135,8 @@ internal static class Evaluator
         t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(split).Select(s => s.Name))}");
         t.AppendLine(ci, $"defect vs ok (score = 1 - p(ok)):");
         t.AppendLine(ci, $"  ROC-AUC                               {auc:F4}");
-        t.AppendLine(ci, $"  manifest threshold (2% FRR on validation) {threshold:F6}: recall {recallAtThreshold:F4}, false rejects {frrAtThreshold:F4}, F1 {f1:F4}");
-        t.AppendLine(ci, $"  recall at 2% false rejects (threshold set on this test split, {oracle:F6}): {recallAtOracle:F4}");
+        t.AppendLine(ci, $"  threshold of variant {model.Variant.Name} (2% FRR on validation) {threshold:F6}: recall {recallAtThreshold:F4}, false rejects {frrAtThreshold:F4}, F1 {f1:F4}");
+        t.AppendLine(ci, $"  recall at 2% false rejects (threshold set on this split, {oracle:F6}): {recallAtOracle:F4}");
         t.AppendLine(ci, $"6-class: accuracy {accuracy:F4}, macro F1 {macroF1:F4}");
         t.AppendLine(ci, $"  confusion matrix (rows true, columns predicted): {string.Join(' ', m.Labels)}");
         for (var r = 0; r < classes; r++)
@@ -167,7 +171,7 @@ internal static class Evaluator
             ["testSamples"] = count,
             ["latencyMsP50Batch1X64"] = Math.Round(latency.P50, 4),
         };
-        return new EvaluationReport(t.ToString(), metrics);
+        return new EvaluationReport(t.ToString(), metrics, oracle);
     }
 
     private static (double P50, double P90) MeasureLatency(EdgeModel model, int size, int classes, int camSide)

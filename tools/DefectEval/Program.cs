@@ -7,13 +7,15 @@ using EdgeAI.Inference;
 
 // Usage:
 //   dotnet run -c Release --project tools/DefectEval -- [--model models/defect-cnn] [--variant NAME] [--count 3000] [--write-manifest] [--cam-preview DIR]
-//        (every variant of the manifest unless --variant; --write-manifest also writes self-test references for non-fp32 variants)
-//   dotnet run -c Release --project tools/DefectEval -- --verify      (rerun; exit 1 unless every variant's test metrics reproduce)
+//        (every variant of the manifest unless --variant; --write-manifest first picks each non-fp32 variant's own defect threshold
+//        at 2% false rejects on --validation-count validation images, then writes self-test references for non-fp32 variants)
+//   dotnet run -c Release --project tools/DefectEval -- --verify      (rerun; exit 1 unless every variant's test metrics and threshold reproduce)
 //   dotnet run -c Release --project tools/DefectEval -- --export-calibration DIR [--count 256]   (training images as .npy for edgeai-quant)
 //   dotnet run -c Release --project tools/DefectEval -- --export-demo models/defect-cnn/demo --count 8   (sample pictures for the demo)
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
 var model = "models/defect-cnn";
 int? countArg = null;
+var validationCount = 3000;
 string? variantArg = null;
 string? exportCalibration = null;
 var writeManifest = false;
@@ -31,6 +33,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--count":
             countArg = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--validation-count":
+            validationCount = int.Parse(args[++i], CultureInfo.InvariantCulture);
             break;
         case "--variant":
             variantArg = args[++i];
@@ -119,6 +124,22 @@ if (preview is not null)
 var manifestPath = Path.Combine(model, ModelManifest.FileName);
 var manifest = ModelManifestReader.Read(manifestPath);
 string[] variants = variantArg is null ? [.. manifest.Variants.Select(v => v.Name)] : [variantArg];
+var thresholdProblems = new List<string>();
+if (split == SurfaceSplit.Test && (writeManifest || verify))
+{
+    // Before the test split is looked at: each variant's threshold from the validation surfaces only.
+    var picked = VariantThresholds.Pick(model, variants, dataset, validationCount);
+    if (writeManifest)
+    {
+        VariantThresholds.Apply(manifest, picked);
+        ModelManifestReader.Write(manifest, manifestPath);
+    }
+    else
+    {
+        thresholdProblems.AddRange(VariantThresholds.Check(manifest, picked));
+    }
+}
+
 var reports = new List<(string Variant, EvaluationReport Report)>();
 foreach (var variant in variants)
 {
@@ -137,7 +158,12 @@ if (verify)
 {
     // The model card's numbers must come back from the committed ONNX files and the regenerated data set.
     // Latency depends on the machine and is not compared; everything else is deterministic (1e-4 for rounding).
-    var failed = false;
+    var failed = thresholdProblems.Count > 0;
+    foreach (var line in thresholdProblems)
+    {
+        Console.Error.WriteLine("MISMATCH " + line);
+    }
+
     foreach (var (variant, report) in reports)
     {
         var recorded = manifest.FindVariant(variant)!.Metrics;

@@ -4,7 +4,7 @@ using EdgeAI.Inference;
 namespace EdgeAI.DefectEval;
 
 /// <summary>
-/// Self-test reference outputs of a variant that has no TorchSharp reference (int8): ONNX Runtime's outputs for
+/// Self-test reference outputs of a variant that has no TorchSharp reference (int8, pruned, pruned-int8): ONNX Runtime's outputs for
 /// the manifest's sample input on that variant's file and session settings, written next to the sample and listed
 /// in <c>sample.expected</c>.
 /// </summary>

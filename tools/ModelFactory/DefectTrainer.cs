@@ -66,25 +66,13 @@ internal static class DefectTrainer
             }
 
             net.train();
-            var perm = Enumerable.Range(0, pool.Length).ToArray();
-            for (var i = perm.Length - 1; i > 0; i--)
-            {
-                var j = order.NextInt(i + 1);
-                (perm[i], perm[j]) = (perm[j], perm[i]);
-            }
-
+            var perm = Shuffled(pool.Length, order);
             double lossSum = 0;
             var t0 = Stopwatch.GetTimestamp();
             for (var step = 0; step < stepsPerEpoch; step++)
             {
                 using var scope = NewDisposeScope();
-                for (var b = 0; b < o.BatchSize; b++)
-                {
-                    var sample = pool[perm[(step * o.BatchSize) + b]];
-                    WriteAugmented(sample, order, augmentation, x.AsSpan(b * Plane, Plane), mean, std);
-                    y[b] = (long)sample.Label;
-                }
-
+                FillBatch(pool, perm, step, order, augmentation, x, y, mean, std);
                 var input = tensor(x, [o.BatchSize, 3, Size, Size]);
                 var target = tensor(y, [o.BatchSize]);
                 var (logits, _) = net.forward(input);
@@ -149,7 +137,7 @@ internal static class DefectTrainer
             Version = Version,
             Task = "image-classification",
             Description = "Surface defect classifier with class activation maps: ok / scratch / crack / spot / hole / dent on 64x64 RGB views of a part. "
-                + "Reject a part when 1 - softmax(logits)[ok] > thresholds.defect. cam[n, k] is class k's 16x16 heatmap (cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3); "
+                + "Reject a part when 1 - softmax(logits)[ok] > the loaded variant's defect threshold (variants[i].thresholds.defect, else thresholds.defect). cam[n, k] is class k's 16x16 heatmap (cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3); "
                 + "its spatial mean equals logits[n, k]. Trained on synthetic data only (see MODEL_CARD.md).",
             Inputs = [new TensorSpec { Name = OnnxExport.InputName, Dtype = "float32", Shape = [-1, 3, Size, Size], Description = "NCHW RGB, (pixel / 255 - mean[c]) / std[c]" }],
             Outputs =
@@ -252,7 +240,7 @@ internal static class DefectTrainer
         return 0;
     }
 
-    private static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    internal static double MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         double max = 0;
         for (var i = 0; i < a.Length; i++)
@@ -268,7 +256,7 @@ internal static class DefectTrainer
     /// whose defect logit is logsumexp of the defect classes' logits (so its softmax equals 1 - p(ok)). The reject
     /// decision uses only that split; the extra term keeps "which defect" mix-ups from diluting it.
     /// </summary>
-    private static Tensor Loss(Tensor logits, Tensor target, double binaryWeight)
+    internal static Tensor Loss(Tensor logits, Tensor target, double binaryWeight)
     {
         var loss = nn.functional.cross_entropy(logits, target);
         if (binaryWeight <= 0)
@@ -282,7 +270,7 @@ internal static class DefectTrainer
         return loss + (binary * binaryWeight);
     }
 
-    private static DefectSample[] Generate(DefectDataset dataset, SurfaceSplit split, int count, int stream = 0)
+    internal static DefectSample[] Generate(DefectDataset dataset, SurfaceSplit split, int count, int stream = 0)
     {
         var samples = new DefectSample[count];
         Parallel.For(0, count, i => samples[i] = dataset.Generate(split, i, stream));
@@ -322,6 +310,30 @@ internal static class DefectTrainer
         }
 
         return (mean, std);
+    }
+
+    /// <summary>A random order of 0..n-1 (Fisher-Yates) from <paramref name="rng"/>.</summary>
+    internal static int[] Shuffled(int n, SeededRandom rng)
+    {
+        var perm = Enumerable.Range(0, n).ToArray();
+        for (var i = perm.Length - 1; i > 0; i--)
+        {
+            var j = rng.NextInt(i + 1);
+            (perm[i], perm[j]) = (perm[j], perm[i]);
+        }
+
+        return perm;
+    }
+
+    /// <summary>Writes training batch <paramref name="step"/> (samples <c>perm[step * batch ..]</c>, augmented) into <paramref name="x"/> and its labels into <paramref name="y"/>.</summary>
+    internal static void FillBatch(DefectSample[] pool, int[] perm, int step, SeededRandom rng, Augmentation augmentation, float[] x, long[] y, float[] mean, float[] std)
+    {
+        for (var b = 0; b < y.Length; b++)
+        {
+            var sample = pool[perm[(step * y.Length) + b]];
+            WriteAugmented(sample, rng, augmentation, x.AsSpan(b * Plane, Plane), mean, std);
+            y[b] = (long)sample.Label;
+        }
     }
 
     /// <summary>
@@ -400,6 +412,12 @@ internal static class DefectTrainer
     private static (float[] Logits, float[] Cam) Predict(DefectNet net, DefectSample[] samples, float[] mean, float[] std)
     {
         net.eval();
+        return Predict(net.forward, samples, mean, std);
+    }
+
+    /// <summary>Outputs of <paramref name="forward"/> (no gradients) for a list of samples: logits [n, classes] and cam [n, classes, h, w], flattened.</summary>
+    internal static (float[] Logits, float[] Cam) Predict(Func<Tensor, (Tensor Logits, Tensor Cam)> forward, DefectSample[] samples, float[] mean, float[] std)
+    {
         const int batch = 100;
         var logits = new List<float>(samples.Length * DefectLabels.Count);
         var cams = new List<float>(samples.Length * DefectLabels.Count * DefectNet.CamSide * DefectNet.CamSide);
@@ -414,7 +432,7 @@ internal static class DefectTrainer
                 samples[start + i].WriteChw(x.AsSpan(i * Plane, Plane), mean, std);
             }
 
-            var (l, c) = net.forward(tensor(x, [n, 3, Size, Size]));
+            var (l, c) = forward(tensor(x, [n, 3, Size, Size]));
             logits.AddRange(l.contiguous().data<float>().ToArray());
             cams.AddRange(c.contiguous().data<float>().ToArray());
         }
@@ -422,7 +440,7 @@ internal static class DefectTrainer
         return ([.. logits], [.. cams]);
     }
 
-    private static (double Auc, double Accuracy, double Threshold, double Recall) Score(float[] logits, DefectSample[] samples)
+    internal static (double Auc, double Accuracy, double Threshold, double Recall) Score(float[] logits, DefectSample[] samples)
     {
         var k = DefectLabels.Count;
         var scores = new double[samples.Length];

@@ -4,7 +4,7 @@ namespace EdgeAI.Agents.Inspection;
 /// <param name="Source">File name or frame id.</param>
 /// <param name="Label">Most likely class (<c>ok</c> or a defect type).</param>
 /// <param name="DefectScore">1 - p(ok), in [0, 1].</param>
-/// <param name="Threshold">The manifest's <c>defect</c> threshold the score is compared with.</param>
+/// <param name="Threshold">The loaded variant's <c>defect</c> threshold the score is compared with.</param>
 /// <param name="Defective">Whether <paramref name="DefectScore"/> is above <paramref name="Threshold"/>.</param>
 /// <param name="DefectType">The most likely defect class (even when the part passes), whose heatmap gives the box.</param>
 /// <param name="Box">Defect box in source-image pixels [x, y, width, height]: the heatmap cells at or above half its peak.</param>

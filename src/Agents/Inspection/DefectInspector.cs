@@ -7,7 +7,7 @@ namespace EdgeAI.Agents.Inspection;
 
 /// <summary>
 /// Runs the defect model on decoded frames: preprocessing from the manifest, softmax over the logits,
-/// the manifest's <c>defect</c> threshold, and boxes from the class activation maps. One instance per
+/// the loaded variant's <c>defect</c> threshold (<see cref="EdgeModel.Thresholds"/>), and boxes from the class activation maps. One instance per
 /// thread (it owns a <see cref="ModelRunner"/>); the model may be shared.
 /// </summary>
 /// <remarks>
@@ -55,7 +55,8 @@ internal sealed class DefectInspector : IDisposable
             throw new ModelFormatException($"Model manifest '{manifestPath}': labels must include 'ok' and at least one defect class for inspection.", manifestPath);
         }
 
-        if (!manifest.Thresholds.TryGetValue("defect", out _threshold))
+        // The loaded variant's threshold: a pruned or int8 variant may carry its own, picked on its own scores.
+        if (!model.Thresholds.TryGetValue("defect", out _threshold))
         {
             throw new ModelFormatException($"Model manifest '{manifestPath}': thresholds.defect is missing; inspection needs the defect-score threshold.", manifestPath);
         }

@@ -29,6 +29,7 @@ public sealed class EdgeModel : IDisposable
         Directory = directory;
         Manifest = manifest;
         Variant = variant;
+        Thresholds = manifest.ThresholdsFor(variant);
         _session = session;
     }
 
@@ -40,6 +41,12 @@ public sealed class EdgeModel : IDisposable
 
     /// <summary>The variant that was loaded.</summary>
     public ModelVariant Variant { get; }
+
+    /// <summary>
+    /// Decision thresholds for the loaded variant: the manifest's top-level ones, overridden by the variant's own
+    /// (<see cref="ModelVariant.Thresholds"/>). Decide with these, not with <see cref="ModelManifest.Thresholds"/>.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Thresholds { get; }
 
     /// <summary>Full path of the loaded .onnx file.</summary>
     public string ModelPath => Path.Combine(Directory, Variant.File);

@@ -51,7 +51,10 @@ public sealed class ModelManifest
     /// <summary>Class labels, index-aligned with the classifier output.</summary>
     public string[] Labels { get; set; } = [];
 
-    /// <summary>Named decision thresholds (e.g. <c>defect</c> probability above which a part is rejected).</summary>
+    /// <summary>
+    /// Named decision thresholds (e.g. <c>defect</c> probability above which a part is rejected). A variant may override
+    /// some of them (<see cref="ModelVariant.Thresholds"/>); <see cref="ThresholdsFor"/> gives the ones in effect.
+    /// </summary>
     public Dictionary<string, double> Thresholds { get; set; } = [];
 
     /// <summary>Variant loaded when none is asked for; the first variant when absent.</summary>
@@ -76,5 +79,20 @@ public sealed class ModelManifest
         }
 
         return null;
+    }
+
+    /// <summary>The thresholds in effect for <paramref name="variant"/>: the top-level ones, with the variant's own overriding them.</summary>
+    /// <param name="variant">A variant of this manifest.</param>
+    /// <returns>A new dictionary; changing it changes nothing in the manifest.</returns>
+    public Dictionary<string, double> ThresholdsFor(ModelVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(variant);
+        var thresholds = new Dictionary<string, double>(Thresholds, StringComparer.Ordinal);
+        foreach (var (name, value) in variant.Thresholds ?? [])
+        {
+            thresholds[name] = value;
+        }
+
+        return thresholds;
     }
 }

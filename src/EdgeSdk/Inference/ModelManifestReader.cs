@@ -93,6 +93,7 @@ public static class ModelManifestReader
             Fail("version", "is missing; expected a version such as \"1.0.0\".");
         }
 
+        ValidateThresholds(m.Thresholds, "thresholds", null, path);
         ValidateTensors(m.Inputs, "inputs", path);
         ValidateTensors(m.Outputs, "outputs", path);
 
@@ -129,6 +130,11 @@ public static class ModelManifestReader
             if (v.SizeBytes <= 0)
             {
                 Fail($"{field}.sizeBytes", $"is {v.SizeBytes}; expected the file's size in bytes.");
+            }
+
+            if (v.Thresholds is { } own)
+            {
+                ValidateThresholds(own, $"{field}.thresholds", m.Thresholds, path);
             }
 
             ValidateSession(v.Session, $"{field}.session", path);
@@ -176,6 +182,29 @@ public static class ModelManifestReader
                 {
                     Fail($"sample.expected[{i}].tolerance", $"is {e.Tolerance}; expected a finite number >= 0.");
                 }
+            }
+        }
+    }
+
+    /// <summary>Threshold names are non-empty, values finite; a variant's may only override top-level ones (a new name is likely a typo).</summary>
+    private static void ValidateThresholds(Dictionary<string, double> thresholds, string field, Dictionary<string, double>? overridden, string path)
+    {
+        foreach (var (name, value) in thresholds)
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ModelFormatException($"Model manifest '{path}': {field} has an empty name; expected e.g. \"defect\".", path);
+            }
+
+            if (!double.IsFinite(value))
+            {
+                throw new ModelFormatException($"Model manifest '{path}': {field}.{name} is {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}; expected a finite number.", path);
+            }
+
+            if (overridden is not null && !overridden.ContainsKey(name))
+            {
+                var known = overridden.Count == 0 ? "the manifest has no top-level thresholds" : $"top-level thresholds: {string.Join(", ", overridden.Keys)}";
+                throw new ModelFormatException($"Model manifest '{path}': {field}.{name} overrides no top-level threshold; a variant threshold replaces one of the manifest's ({known}).", path);
             }
         }
     }

@@ -21,6 +21,14 @@ public sealed class ModelVariant
     /// <summary>Measured metrics (accuracy, latency, ...), as written by the command that measured them.</summary>
     public Dictionary<string, double> Metrics { get; set; } = [];
 
+    /// <summary>
+    /// Decision thresholds of this variant, each overriding the manifest's top-level threshold of the same name; absent
+    /// (<see langword="null"/>) when the variant uses the top-level ones. A pruned or quantized model's scores shift, so
+    /// its operating point (e.g. the same false-reject rate) is picked on its own outputs. Read them through
+    /// <see cref="ModelManifest.ThresholdsFor"/> or <see cref="EdgeModel.Thresholds"/>.
+    /// </summary>
+    public Dictionary<string, double>? Thresholds { get; set; }
+
     /// <summary>Session settings this variant needs; defaults when absent.</summary>
     public SessionSettings Session { get; set; } = new();
 }

@@ -105,4 +105,62 @@ public sealed class ModelManifestReaderTests : IDisposable
         var json = "{\"description\":" + new string('[', 5000) + new string(']', 5000) + "}";
         Assert.Throws<ModelFormatException>(() => ModelManifestReader.Parse(Encoding.UTF8.GetBytes(json), "deep.json"));
     }
+
+    [Fact]
+    public void A_variant_threshold_overrides_the_top_level_one_for_that_variant_only()
+    {
+        File.WriteAllText(_dir.File("manifest.json"), WithVariantThresholds("{ \"alarm\": 0.8 }"));
+        var m = ModelManifestReader.Read(_dir.File("manifest.json"));
+
+        Assert.Equal(0.8, m.ThresholdsFor(m.Variants[0])["alarm"]);
+        Assert.Equal(0.5, m.Thresholds["alarm"]);
+        Assert.Equal(0.5, m.ThresholdsFor(new ModelVariant { Name = "other" })["alarm"]);
+        using var model = EdgeModel.Load(_dir.Path);
+        Assert.Equal(0.8, model.Thresholds["alarm"]);
+
+        // Written back, the override survives; a variant without one writes no "thresholds" member.
+        var json = ModelManifestReader.ToJson(m);
+        Assert.Equal(0.8, ModelManifestReader.Parse(Encoding.UTF8.GetBytes(json), "again").Variants[0].Thresholds!["alarm"]);
+        m.Variants[0].Thresholds = null;
+        Assert.Equal(2, ModelManifestReader.ToJson(m).Split("\"thresholds\"").Length);
+    }
+
+    [Theory]
+    [InlineData("{ \"alrm\": 0.8 }", "variants[0].thresholds.alrm overrides no top-level threshold; a variant threshold replaces one of the manifest's (top-level thresholds: alarm)")]
+    [InlineData("{ \"\": 0.8 }", "variants[0].thresholds has an empty name")]
+    [InlineData("{ \"alarm\": \"high\" }", "not valid at $.variants[0].thresholds.alarm")]
+    [InlineData("{ \"alarm\": null }", "not valid at $.variants[0].thresholds.alarm")]
+    [InlineData("{ \"alarm\": 1e999 }", "variants[0].thresholds.alarm is Infinity; expected a finite number")]
+    [InlineData("{ \"alarm\": \"NaN\" }", "not valid at $.variants[0].thresholds.alarm")]
+    [InlineData("[0.8]", "not valid at $.variants[0].thresholds")]
+    [InlineData("0.8", "not valid at $.variants[0].thresholds")]
+    public void Invalid_variant_threshold_is_named(string thresholds, string expected)
+    {
+        var ex = Assert.Throws<ModelFormatException>(() => ModelManifestReader.Parse(Encoding.UTF8.GetBytes(WithVariantThresholds(thresholds)), "m.json"));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_variant_threshold_without_top_level_thresholds_is_refused()
+    {
+        var json = WithVariantThresholds("{ \"alarm\": 0.8 }").Replace("\"alarm\": 0.5", "", StringComparison.Ordinal);
+        var ex = Assert.Throws<ModelFormatException>(() => ModelManifestReader.Parse(Encoding.UTF8.GetBytes(json), "m.json"));
+        Assert.Contains("variants[0].thresholds.alarm overrides no top-level threshold", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("the manifest has no top-level thresholds", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_out_of_range_top_level_threshold_is_refused()
+    {
+        Assert.Contains("\"alarm\": 0.5", _validJson, StringComparison.Ordinal);
+        var json = _validJson.Replace("\"alarm\": 0.5", "\"alarm\": -1e999", StringComparison.Ordinal);
+        var ex = Assert.Throws<ModelFormatException>(() => ModelManifestReader.Parse(Encoding.UTF8.GetBytes(json), "m.json"));
+        Assert.Contains("thresholds.alarm is -Infinity; expected a finite number", ex.Message, StringComparison.Ordinal);
+    }
+
+    private string WithVariantThresholds(string thresholds)
+    {
+        Assert.Contains("\"sizeBytes\":", _validJson, StringComparison.Ordinal);
+        return _validJson.Replace("\"sizeBytes\":", $"\"thresholds\": {thresholds}, \"sizeBytes\":", StringComparison.Ordinal);
+    }
 }

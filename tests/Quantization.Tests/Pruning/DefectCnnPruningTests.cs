@@ -139,6 +139,47 @@ public sealed class DefectCnnPruningTests(ITestOutputHelper output)
         Assert.Equal(manifest.Outputs.Select(o => o.Name), model.Outputs.Select(o => o.Name));
     }
 
+    [Fact]
+    public void TheShippedPrunedVariantIsFp32ChannelPrunedThenFineTunedAndItsInt8AgreesWithIt()
+    {
+        var manifest = ModelManifestReader.Read(Path.Combine(ModelDirectory, ModelManifest.FileName));
+        var shipped = OnnxModel.Load(Path.Combine(ModelDirectory, manifest.FindVariant("pruned")!.File));
+        var shippedInt8 = File.ReadAllBytes(Path.Combine(ModelDirectory, manifest.FindVariant("pruned-int8")!.File));
+        var (prepared, _) = ModelPreparer.Prepare(OnnxModel.Load(Path.Combine(ModelDirectory, manifest.FindVariant("fp32")!.File)));
+
+        // Re-prune fp32 to the shipped channel counts (L1 ranking, as the prune stage did): the shipped graph must have the
+        // same nodes and initializer shapes (fine-tuning changes values only), but other values (it was trained).
+        var kept = shipped.Graph.Initializers.ToDictionary(t => t.Name, t => t.Dims[0], StringComparer.Ordinal);
+        var options = new PruningOptions();
+        foreach (var layer in ChannelPruner.FindLayers(prepared).Where(l => l.CanPrune))
+        {
+            var weight = prepared.Graph.Nodes.Single(n => n.Name == layer.Name).Inputs[1];
+            options.LayerRatios[layer.Name] = (double)(layer.Channels - kept[weight]) / layer.Channels;
+        }
+
+        var untuned = ChannelPruner.Prune(prepared, options).Model;
+        Assert.Equal(untuned.Graph.Nodes.Select(n => n.ToString()), shipped.Graph.Nodes.Select(n => n.ToString()));
+        Assert.Equal(untuned.Graph.Initializers.Select(t => t.ToString()).Order(), shipped.Graph.Initializers.Select(t => t.ToString()).Order());
+        Assert.All(ChannelPruner.FindLayers(shipped).Where(l => l.CanPrune), l => Assert.True(l.Channels % 8 == 0, $"{l.Name} keeps {l.Channels}"));
+        var tunedWeights = shipped.Graph.Initializers.Where(t => t.Name.EndsWith(".w", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(tunedWeights);
+        Assert.All(tunedWeights, t => Assert.NotEqual(untuned.Graph.FindInitializer(t.Name)!.ToSingleArray(), t.ToSingleArray()));
+
+        // Held-out pictures: fine-tuning brought the pruned model back towards fp32's decisions, and its int8 follows it.
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var heldOut = Samples(dataset, manifest, SurfaceSplit.Test, 30_000, 64);
+        var fp32Bytes = prepared.ToSelfContainedBytes();
+        var tunedVsFp32 = Compare(fp32Bytes, shipped.ToSelfContainedBytes(), heldOut, 0);
+        var untunedVsFp32 = Compare(fp32Bytes, untuned.ToSelfContainedBytes(), heldOut, 0);
+        var int8VsTuned = Compare(shipped.ToSelfContainedBytes(), shippedInt8, heldOut, 0);
+        Report("shipped pruned", tunedVsFp32);
+        Report("the same channels, not fine-tuned", untunedVsFp32);
+        Report("shipped pruned-int8 vs shipped pruned", int8VsTuned);
+        Assert.True(Top1(tunedVsFp32) > Top1(untunedVsFp32) + 0.1, $"fine-tuned top-1 {Top1(tunedVsFp32)} vs untuned {Top1(untunedVsFp32)}");
+        Assert.True(Top1(int8VsTuned) >= 0.9, $"pruned-int8 vs pruned top-1 {Top1(int8VsTuned)}");
+        Assert.True(shippedInt8.Length < new FileInfo(Path.Combine(ModelDirectory, manifest.FindVariant("int8")!.File)).Length, "pruned-int8 is smaller than int8");
+    }
+
     private static void CopyDirectory(string from, string to)
     {
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
