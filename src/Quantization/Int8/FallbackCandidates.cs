@@ -19,7 +19,8 @@ internal static class FallbackCandidates
     /// Sets of quantized nodes that go fp32 together, so that a region costs one Q/DQ boundary on each side instead of one around
     /// every layer: all depthwise convolutions; all nodes of each computing pass-through operator (MaxPool, Resize); and every
     /// single-entry, single-exit block of the graph (the nodes between two points where exactly one tensor is live, such as a
-    /// residual or squeeze-excite block) that holds at least two quantized layers. In graph order, op-type groups first.
+    /// residual or squeeze-excite block) that holds at least two quantized layers. Only nodes <paramref name="full"/> quantized
+    /// are members. In graph order, op-type groups first.
     /// </summary>
     public static List<FallbackGroup> Groups(OnnxModel model, QuantizationResult full)
     {
@@ -40,10 +41,9 @@ internal static class FallbackCandidates
         var blocks = Blocks(model.Graph);
         if (blocks.Count > 1)
         {
-            foreach (var block in blocks.Where(b => b.Count(n => quantizedSet.Contains(n) && IsLayer(n)) >= 2))
+            foreach (var block in blocks.Select(b => b.Where(quantizedSet.Contains).ToList()).Where(b => b.Count(IsLayer) >= 2))
             {
-                var layers = block.Count(n => quantizedSet.Contains(n) && IsLayer(n));
-                groups.Add(new FallbackGroup($"block:{block[0].Name}", $"block '{block[0].Name}' .. '{block[^1].Name}' ({layers} quantized layers)", block));
+                groups.Add(new FallbackGroup($"block:{block[0].Name}", $"block '{block[0].Name}' .. '{block[^1].Name}' ({block.Count(IsLayer)} quantized layers)", block));
             }
         }
 
@@ -82,12 +82,19 @@ internal static class FallbackCandidates
     private static List<List<OnnxNode>> Blocks(OnnxGraph graph)
     {
         var order = graph.GetTopologicalOrder();
-        var initializers = graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
-        var producedAt = graph.Inputs.Where(i => !initializers.Contains(i.Name)).ToDictionary(i => i.Name, _ => 0, StringComparer.Ordinal);
+        var constants = graph.Initializers.Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        // Shape computations (Shape → Slice → Concat → Reshape's shape input) are not data flow: a Shape read early and
+        // used at the end would otherwise keep one more tensor live across the whole model.
+        foreach (var node in order.Where(n => n.OpType is "Shape" or "Size" or "Constant" || n.Inputs.All(i => i.Length == 0 || constants.Contains(i))))
+        {
+            constants.UnionWith(node.Outputs);
+        }
+
+        var producedAt = graph.Inputs.Where(i => !constants.Contains(i.Name)).ToDictionary(i => i.Name, _ => 0, StringComparer.Ordinal);
         var lastRead = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < order.Count; i++)
         {
-            foreach (var output in order[i].Outputs.Where(o => o.Length > 0))
+            foreach (var output in order[i].Outputs.Where(o => o.Length > 0 && !constants.Contains(o)))
             {
                 producedAt[output] = i;
             }

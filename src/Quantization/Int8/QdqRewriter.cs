@@ -492,22 +492,34 @@ internal sealed class QdqRewriter
     private void KeepFloatLayersFloat()
     {
         var byDequantized = _domain.Values.ToDictionary(q => q.Dequantized, StringComparer.Ordinal);
-        foreach (var node in _graph.Nodes.Where(n => n.Domain.Length == 0 && n.OpType is "Conv" or "ConvTranspose" or "Gemm" && n.Inputs.Count >= 2).ToList())
+        var floatLayers = _graph.Nodes
+            .Where(n => n.Domain.Length == 0 && n.OpType is "Conv" or "ConvTranspose" or "Gemm" && n.Inputs.Count >= 2)
+            .Select(n => (Node: n, Channels: _graph.FindInitializer(n.Inputs[1]) is { ElementType: TensorElementType.Float, Dims.Count: >= 2 } w ? InputChannels(n, w) : null))
+            .Where(l => l.Channels is { Channels: > 1 } && byDequantized.ContainsKey(l.Node.Inputs[0])
+                && _graph.FindProducer(l.Node.Inputs[0]) is { OpType: "DequantizeLinear" } producer && _addedNodes.Contains(producer))
+            .ToList();
+        foreach (var group in floatLayers.GroupBy(l => (Input: l.Node.Inputs[0], l.Channels!.Value.Axis, l.Channels.Value.Channels)))
         {
-            var input = node.Inputs[0];
-            if (_graph.FindInitializer(node.Inputs[1]) is not { ElementType: TensorElementType.Float, Dims.Count: >= 2 } weight
-                || !byDequantized.TryGetValue(input, out var quantized)
-                || _graph.FindProducer(input) is not { OpType: "DequantizeLinear" } producer || !_addedNodes.Contains(producer)
-                || InputChannels(node, weight) is not (var axis, > 1 and var channels))
+            var (input, axis, channels) = group.Key;
+            var quantized = byDequantized[input];
+            var scale = AddInitializer(OnnxTensor.FromSingles(Unique(input + "_channel_scale"), [.. Enumerable.Repeat(quantized.Parameters.Scale, (int)channels)], channels));
+            var zeroPoint = AddInitializer(ActivationTensor(Unique(input + "_channel_zero_point"), [.. Enumerable.Repeat(quantized.Parameters.ZeroPoint, (int)channels)], channels));
+            var producer = _graph.FindProducer(input)!;
+            if (_graph.FindConsumers(input).Count == group.Count() && !_graphOutputs.Contains(input))
             {
+                // Only these layers read it: the DequantizeLinear itself becomes per-channel, so the tensor keeps its name.
+                producer.SetInput(1, scale);
+                producer.SetInput(2, zeroPoint);
+                producer.SetAttribute(OnnxAttribute.Int("axis", axis));
                 continue;
             }
 
-            var scale = AddInitializer(OnnxTensor.FromSingles(Unique(input + "_channel_scale"), [.. Enumerable.Repeat(quantized.Parameters.Scale, (int)channels)], channels));
-            var zeroPoint = AddInitializer(ActivationTensor(Unique(input + "_channel_zero_point"), [.. Enumerable.Repeat(quantized.Parameters.ZeroPoint, (int)channels)], channels));
             var dequantized = Unique(input + "_per_channel");
             _addedNodes.Add(_graph.AddNode("DequantizeLinear", [quantized.Quantized, scale, zeroPoint], [dequantized], Unique(dequantized + "_DequantizeLinear"), [OnnxAttribute.Int("axis", axis)]));
-            node.SetInput(0, dequantized);
+            foreach (var (node, _) in group)
+            {
+                node.SetInput(0, dequantized);
+            }
         }
     }
 
