@@ -43,12 +43,12 @@ public class OcrClassifierInt8Benchmarks
         OnnxModel Without(params string[] groupNames) =>
             StaticQuantizer.Quantize(model, ranges, FallbackCandidates.Excluding(new StaticQuantizationOptions(), groupNames.SelectMany(g => groups[g].Nodes).Select(n => n.Name))).Model;
 
-        _sessions["fp32"] = Session(model, int8: false);
-        _sessions["int8"] = Session(full.Model, int8: true);
-        _sessions["dw"] = Session(Without("op:depthwise-Conv"), int8: true);
-        _sessions["maxpool"] = Session(Without("op:MaxPool"), int8: true);
-        _sessions["dw+maxpool"] = Session(Without("op:depthwise-Conv", "op:MaxPool"), int8: true);
-        _sessions["blocks"] = Session(Without([.. groups.Keys.Where(k => k.StartsWith("block:", StringComparison.Ordinal))]), int8: true);
+        _sessions["fp32"] = BenchSessions.Create(model, int8: false);
+        _sessions["int8"] = BenchSessions.Create(full.Model, int8: true);
+        _sessions["dw"] = BenchSessions.Create(Without("op:depthwise-Conv"), int8: true);
+        _sessions["maxpool"] = BenchSessions.Create(Without("op:MaxPool"), int8: true);
+        _sessions["dw+maxpool"] = BenchSessions.Create(Without("op:depthwise-Conv", "op:MaxPool"), int8: true);
+        _sessions["blocks"] = BenchSessions.Create(Without([.. groups.Keys.Where(k => k.StartsWith("block:", StringComparison.Ordinal))]), int8: true);
         _input = OrtValue.CreateTensorValueFromMemory(Line(100), [1, 3, Height, Width]);
         _outputNames = [_sessions["fp32"].OutputNames[0]];
         _output = OrtValue.CreateTensorValueFromMemory(new float[2], [1, 2]);
@@ -100,17 +100,6 @@ public class OcrClassifierInt8Benchmarks
         }
 
         return line;
-    }
-
-    private static InferenceSession Session(OnnxModel model, bool int8)
-    {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (int8)
-        {
-            options.AddSessionConfigEntry("optimization.disable_specified_optimizers", "QDQPropagationTransformer");
-        }
-
-        return new InferenceSession(model.ToBytes(), options);
     }
 
     private float Run(string variant)
