@@ -60,6 +60,38 @@ public sealed class FloatLayerBetweenInt8Tests
         Assert.True(worstMixed >= worstAllInt8 && worstMixed >= 0.9995, $"mixed {worstMixed:F6}, all-int8 {worstAllInt8:F6}");
     }
 
+    [Fact]
+    public void A_gemm_excluded_between_int8_gemms_stays_fp32_in_the_optimized_session()
+    {
+        var random = new Random(5);
+        float[] Weights(int count) => [.. Enumerable.Range(0, count).Select(_ => (float)((random.NextDouble() * 2) - 1) * 0.3f)];
+        var model = new OnnxGraphBuilder("gemms")
+            .Opset(17)
+            .AddInput("x", TensorElementType.Float, 1, 16)
+            .AddInitializer("w1", Weights(16 * 16), 16, 16)
+            .AddInitializer("w2", Weights(16 * 16), 16, 16)
+            .AddInitializer("b2", Weights(16), 16)
+            .AddInitializer("w3", Weights(16 * 4), 16, 4)
+            .AddNode("Gemm", ["x", "w1"], ["g1"], [OnnxAttribute.Int("transB", 1)], name: "first")
+            .AddNode("Relu", ["g1"], ["r1"], name: "first_relu")
+            .AddNode("Gemm", ["r1", "w2", "b2"], ["g2"], [OnnxAttribute.Int("transB", 1)], name: "middle")
+            .AddNode("Relu", ["g2"], ["r2"], name: "middle_relu")
+            .AddNode("Gemm", ["r2", "w3"], ["y"], name: "last")
+            .AddOutput("y", TensorElementType.Float, 1, 4)
+            .Build();
+        var samples = Enumerable.Range(0, 8).Select(i => (IReadOnlyDictionary<string, NpyArray>)new Dictionary<string, NpyArray> { ["x"] = NpyArray.FromSingles(Weights(16), 1, 16) });
+        var options = new StaticQuantizationOptions();
+        options.ExcludedNodes.Add("middle");
+
+        var mixed = StaticQuantizer.Quantize(model, Calibrator.Calibrate(model, samples), options);
+
+        var optimized = OptimizedGraph(mixed.Model.ToSelfContainedBytes());
+        var middle = Assert.Single(optimized.Nodes, n => n.Name == "middle");
+        Assert.Equal("Gemm", middle.OpType);
+        Assert.Equal(TensorElementType.Float, optimized.FindInitializer(middle.Inputs[1])?.ElementType);
+        Assert.Equal(2, optimized.Nodes.Count(n => n.OpType is "QGemm"));
+    }
+
     /// <summary>
     /// x [1,8,8,8] → Conv 'first' (3×3) + Relu → Conv 'middle' (1×1) + Relu → Conv 'last' (1×1) → y. The middle layer's
     /// weight rows differ in size by 10^1.75 (as BatchNorm folding leaves them), so one weight scale for all of 'middle'
