@@ -89,8 +89,9 @@ internal static class QuantizeCommand
                     throw new CliUsageException($"--latency-samples ({count}) and --latency-repeats ({repeats}) must be at least 1.");
                 }
 
-                var timing = calibration.Open(parse, measureData, location, onnx).Take(count).ToList();
-                var guided = LatencyGuidedQuantizer.Quantize(onnx, ranges, timing, new LatencyGuidedOptions { Quantization = options, TimingRepeats = repeats });
+                var guidedOptions = new LatencyGuidedOptions { Quantization = options, TimingRepeats = repeats, TimingSamples = count };
+                var held = calibration.Open(parse, measureData, location, onnx).Take(Math.Max(count, guidedOptions.AccuracySamples)).ToList();
+                var guided = LatencyGuidedQuantizer.Quantize(onnx, ranges, held, guidedOptions);
                 if (guided.Quantization.QuantizedNodes.Count == 0)
                 {
                     throw new CliCheckFailedException($"--latency-guided: every quantized layer of '{location.OnnxPath}' measured faster in fp32 on this machine (all-int8 {Output.F(guided.AllInt8VsFp32, "F3")}x fp32); use the fp32 model.");
@@ -98,8 +99,9 @@ internal static class QuantizeCommand
 
                 result = guided.Quantization;
                 latency = new LatencyReport(
-                    timing.Count, repeats, guided.AllInt8VsFp32, guided.FinalVsFp32, guided.FinalVsAllInt8, guided.MinCosine,
-                    [.. guided.Layers.Select(l => new LayerLatencyReport(l.Label, l.RevertedToFp32, l.Ratios))]);
+                    Math.Min(count, held.Count), repeats, Math.Min(guidedOptions.AccuracySamples, held.Count), guided.AllInt8VsFp32, guided.FinalVsFp32, guided.FinalVsAllInt8,
+                    guided.MinCosine, guided.MeanCosine, guided.Top1Agreement,
+                    [.. guided.Layers.Select(l => new LayerLatencyReport(l.Label, l.Nodes, l.RevertedToFp32, l.Ratios, l.RefusedByAccuracy))]);
             }
 
             var report = Finish(location, outPath, result.Model, "static", parse.GetValue(calibration.Method), ranges.SampleCount, preparation, result.QuantizedNodes, result.SkippedNodes, parse.GetValue(variant)!, [QdqPropagation], options.RequiredSessionConfig)
@@ -247,10 +249,12 @@ internal static class QuantizeCommand
 
         if (r.Latency is { } l)
         {
-            w.WriteLine($"  latency-guided ({l.Samples} input(s) x {l.TimingRepeats} timed runs, side by side): all-int8 {Output.F(l.AllInt8VsFp32, "F3")}x fp32, final {Output.F(l.FinalVsFp32, "F3")}x fp32 = {Output.F(l.FinalVsAllInt8, "F3")}x all-int8, worst cosine {Output.F(l.MinCosine, "F5")}");
+            w.WriteLine($"  latency-guided ({l.Samples} input(s) x {l.TimingRepeats} timed runs, side by side): all-int8 {Output.F(l.AllInt8VsFp32, "F3")}x fp32, final {Output.F(l.FinalVsFp32, "F3")}x fp32 = {Output.F(l.FinalVsAllInt8, "F3")}x all-int8");
+            w.WriteLine($"  accuracy on {l.AccuracySamples} input(s) vs fp32: worst cosine {Output.F(l.MinCosine, "F5")}, mean cosine {Output.F(l.MeanCosine, "F5")}, top-1 {(l.Top1Agreement is { } t ? Output.F(t, "F3") : "n/a")}");
             foreach (var x in l.Layers)
             {
-                w.WriteLine($"    {x.Node}: {(x.RevertedToFp32 ? "reverted to fp32" : "kept int8")} (fp32 candidate / best: {string.Join(", ", x.Ratios.Select(v => Output.F(v, "F3")))})");
+                var decision = x.RevertedToFp32 ? "reverted to fp32" : x.RefusedByAccuracy ? "kept int8 (faster, refused by the accuracy guard)" : "kept int8";
+                w.WriteLine($"    {x.Node}: {decision} (fp32 candidate / best: {string.Join(", ", x.Ratios.Select(v => Output.F(v, "F3")))})");
             }
         }
 

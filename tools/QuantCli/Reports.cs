@@ -47,10 +47,15 @@ internal sealed record QuantizeReport(
 internal sealed record AccuracyReport(double Budget, double MinCosine, bool BudgetMet, IReadOnlyList<string> KeptFp32, IReadOnlyList<SensitivityReport> Sensitivities);
 
 /// <summary>Latency-guided mode in the <c>quantize static</c> report: latency ratios measured side by side, and per layer whether fp32 was faster.</summary>
-internal sealed record LatencyReport(int Samples, int TimingRepeats, double AllInt8VsFp32, double FinalVsFp32, double FinalVsAllInt8, double MinCosine, IReadOnlyList<LayerLatencyReport> Layers);
+internal sealed record LatencyReport(
+    int Samples, int TimingRepeats, int AccuracySamples, double AllInt8VsFp32, double FinalVsFp32, double FinalVsAllInt8,
+    double MinCosine, double MeanCosine, double? Top1Agreement, IReadOnlyList<LayerLatencyReport> Layers);
 
-/// <summary>One layer tried by the latency-guided mode: reverted to fp32 or kept int8, and the measured ratios (fp32 candidate over the best so far).</summary>
-internal sealed record LayerLatencyReport(string Node, bool RevertedToFp32, IReadOnlyList<double> Ratios);
+/// <summary>
+/// One candidate tried by the latency-guided mode (a layer, or a group of nodes: <c>nodes</c> lists them): reverted to fp32 or
+/// kept int8, the measured ratios (fp32 candidate over the best so far), and whether the accuracy guard refused a faster one.
+/// </summary>
+internal sealed record LayerLatencyReport(string Node, IReadOnlyList<string> Nodes, bool RevertedToFp32, IReadOnlyList<double> Ratios, bool RefusedByAccuracy);
 
 /// <summary>One layer's sensitivity: SQNR in dB of its output when quantized alone (null when exact).</summary>
 internal sealed record SensitivityReport(string Node, double? SqnrDb);

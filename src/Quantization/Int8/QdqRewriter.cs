@@ -89,6 +89,7 @@ internal sealed class QdqRewriter
             }
         }
 
+        KeepFloatLayersFloat();
         RemoveDeadQdq();
         RemoveUnusedInitializers();
         _graph.SortTopologically();
@@ -478,6 +479,60 @@ internal sealed class QdqRewriter
     }
 
     private bool HasRange(string tensor) => _domain.ContainsKey(tensor) || _calibration.Ranges.ContainsKey(tensor);
+
+    /// <summary>
+    /// ONNX Runtime's level-1 WeightBiasQuantization transformer (1.20 and later) quantizes the float weight of a Conv,
+    /// ConvTranspose or Gemm whose input comes from a per-tensor DequantizeLinear and whose output goes to a QuantizeLinear,
+    /// to int8 with ONE scale for the whole tensor. A layer kept fp32 between int8 neighbours is exactly that pattern, so it
+    /// ran int8 with far coarser weights than this pass writes (on the PaddleOCR classifier, keeping one squeeze-excite Conv
+    /// "fp32" dropped the held-out worst cosine from 0.92 to 0.69). Such a layer reads its input through its own
+    /// DequantizeLinear with the scale and zero point repeated per channel: the same values, but not per-tensor, so the
+    /// transformer leaves the layer in fp32. A layer whose input has one channel cannot be kept apart this way and is left as it is.
+    /// </summary>
+    private void KeepFloatLayersFloat()
+    {
+        var byDequantized = _domain.Values.ToDictionary(q => q.Dequantized, StringComparer.Ordinal);
+        var floatLayers = _graph.Nodes
+            .Where(n => n.Domain.Length == 0 && n.OpType is "Conv" or "ConvTranspose" or "Gemm" && n.Inputs.Count >= 2)
+            .Select(n => (Node: n, Channels: _graph.FindInitializer(n.Inputs[1]) is { ElementType: TensorElementType.Float, Dims.Count: >= 2 } w ? InputChannels(n, w) : null))
+            .Where(l => l.Channels is { Channels: > 1 } && byDequantized.ContainsKey(l.Node.Inputs[0])
+                && _graph.FindProducer(l.Node.Inputs[0]) is { OpType: "DequantizeLinear" } producer && _addedNodes.Contains(producer))
+            .ToList();
+        foreach (var group in floatLayers.GroupBy(l => (Input: l.Node.Inputs[0], l.Channels!.Value.Axis, l.Channels.Value.Channels)))
+        {
+            var (input, axis, channels) = group.Key;
+            var quantized = byDequantized[input];
+            var scale = AddInitializer(OnnxTensor.FromSingles(Unique(input + "_channel_scale"), [.. Enumerable.Repeat(quantized.Parameters.Scale, (int)channels)], channels));
+            var zeroPoint = AddInitializer(ActivationTensor(Unique(input + "_channel_zero_point"), [.. Enumerable.Repeat(quantized.Parameters.ZeroPoint, (int)channels)], channels));
+            var producer = _graph.FindProducer(input)!;
+            if (_graph.FindConsumers(input).Count == group.Count() && !_graphOutputs.Contains(input))
+            {
+                // Only these layers read it: the DequantizeLinear itself becomes per-channel, so the tensor keeps its name.
+                producer.SetInput(1, scale);
+                producer.SetInput(2, zeroPoint);
+                producer.SetAttribute(OnnxAttribute.Int("axis", axis));
+                continue;
+            }
+
+            var dequantized = Unique(input + "_per_channel");
+            _addedNodes.Add(_graph.AddNode("DequantizeLinear", [quantized.Quantized, scale, zeroPoint], [dequantized], Unique(dequantized + "_DequantizeLinear"), [OnnxAttribute.Int("axis", axis)]));
+            foreach (var (node, _) in group)
+            {
+                node.SetInput(0, dequantized);
+            }
+        }
+    }
+
+    /// <summary>The axis of a float Conv/ConvTranspose/Gemm's input that holds its input channels, and their count, read from the weight.</summary>
+    private static (int Axis, long Channels)? InputChannels(OnnxNode node, OnnxTensor weight) => node.OpType switch
+    {
+        // Conv weights are [C_out, C_in / group, k...]; ConvTranspose weights [C_in, C_out / group, k...].
+        "Conv" => (1, weight.Dims[1] * (node.FindAttribute("group")?.GetInt() ?? 1)),
+        "ConvTranspose" => (1, weight.Dims[0]),
+        // Gemm: A is [M, K] (or [K, M] with transA); B is [K, N] (or [N, K] with transB).
+        _ when weight.Dims.Count == 2 => (node.FindAttribute("transA")?.GetInt() == 1 ? 0 : 1, weight.Dims[node.FindAttribute("transB")?.GetInt() == 1 ? 1 : 0]),
+        _ => null,
+    };
 
     /// <summary>
     /// Removes the Q/DQ nodes this pass added whose output nothing reads: a DequantizeLinear whose only reader went on to

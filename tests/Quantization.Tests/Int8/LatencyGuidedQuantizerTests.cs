@@ -31,33 +31,34 @@ public sealed class LatencyGuidedQuantizerTests(ITestOutputHelper output)
         }
 
         output.WriteLine($"all-int8 {result.AllInt8VsFp32:F3}x fp32, final {result.FinalVsFp32:F3}x fp32, {result.FinalVsAllInt8:F3}x all-int8");
-        // Every weighted or activation layer of the all-int8 model was tried, in graph order; MaxPool and Flatten only carry int8 data.
-        Assert.Equal(["stem_conv", "dw_conv", "pw_conv", "gap", "fc"], result.Layers.Select(l => l.Node));
-        Assert.All(result.Layers, l => Assert.Contains(l.Label, full.QuantizedNodes));
+        // The MaxPool group first (the chain has no block of two layers, one depthwise Conv only), then every weighted or
+        // activation layer of the all-int8 model, in graph order (Flatten only carries int8 data).
+        Assert.Equal(["op:MaxPool", "stem_conv", "dw_conv", "pw_conv", "gap", "fc"], result.Layers.Select(l => l.Node));
+        Assert.All(result.Layers, l => Assert.All(l.Nodes, n => Assert.Contains(n, full.QuantizedNodes)));
         Assert.True(result.FinalVsAllInt8 <= 1, $"final/all-int8 {result.FinalVsAllInt8}");
         Assert.True(result.AllInt8VsFp32 > 0 && result.FinalVsFp32 > 0);
         var graph = result.Quantization.Model.Graph;
         var initializers = graph.Initializers.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        foreach (var node in model.Graph.Nodes.Where(n => n.OpType is "Conv" or "Gemm"))
+        {
+            // A weighted layer in fp32 reads its fp32 weight directly; in int8 it reads it through DequantizeLinear.
+            var weightIsFloat = initializers.TryGetValue(Assert.Single(graph.Nodes, n => n.Name == node.Name).Inputs[1], out var w) && w.ElementType == TensorElementType.Float;
+            Assert.Equal(result.RevertedFp32.Contains(node.Label), weightIsFloat);
+        }
+
+        Assert.All(result.RevertedFp32, r => Assert.DoesNotContain(r, result.Quantization.QuantizedNodes));
         foreach (var layer in result.Layers)
         {
-            var node = Assert.Single(graph.Nodes, n => n.Name == layer.Node);
-            if (node.Inputs.Count > 1)
-            {
-                // A weighted layer in fp32 reads its fp32 weight directly; in int8 it reads it through DequantizeLinear.
-                var weightIsFloat = initializers.TryGetValue(node.Inputs[1], out var w) && w.ElementType == TensorElementType.Float;
-                Assert.Equal(layer.RevertedToFp32, weightIsFloat);
-            }
-
-            Assert.Equal(layer.RevertedToFp32, !result.Quantization.QuantizedNodes.Contains(layer.Label));
             if (layer.RevertedToFp32)
             {
                 Assert.Equal(options.Confirmations, layer.Ratios.Count);
                 Assert.All(layer.Ratios, r => Assert.True(r < 1 - options.MinGain, $"{layer.Node} reverted at ratio {r}"));
+                Assert.False(layer.RefusedByAccuracy);
             }
             else if (result.RevertedFp32.Count > 0)
             {
-                // Kept int8 in a search that did revert something: the last measurement did not show the gain.
-                Assert.True(layer.Ratios[^1] >= 1 - options.MinGain, $"{layer.Node} kept at ratio {layer.Ratios[^1]}");
+                // Kept int8 in a search that did revert something: the last measurement did not show the gain, or the guard refused it.
+                Assert.True(layer.Ratios[^1] >= 1 - options.MinGain || layer.RefusedByAccuracy, $"{layer.Node} kept at ratio {layer.Ratios[^1]}");
             }
         }
 
@@ -79,6 +80,22 @@ public sealed class LatencyGuidedQuantizerTests(ITestOutputHelper output)
         Assert.Equal(1.0, result.FinalVsAllInt8);
         Assert.Equal(result.AllInt8VsFp32, result.FinalVsFp32);
         Assert.Equal(StaticQuantizer.Quantize(model, ranges).QuantizedNodes, result.Quantization.QuantizedNodes);
+    }
+
+    [Theory]
+    [InlineData(0, 64, 0.002, "TimingSamples")]
+    [InlineData(8, 0, 0.002, "AccuracySamples")]
+    [InlineData(8, 64, -0.1, "MeanCosineTolerance")]
+    [InlineData(8, 64, double.NaN, "MeanCosineTolerance")]
+    public void Invalid_sample_counts_and_tolerance_are_refused_naming_the_setting(int timing, int accuracy, double tolerance, string name)
+    {
+        var (model, ranges, samples) = Setup(1);
+        var options = new LatencyGuidedOptions { TimingSamples = timing, AccuracySamples = accuracy, MeanCosineTolerance = tolerance };
+
+        var ex = Assert.Throws<ArgumentException>(() => LatencyGuidedQuantizer.Quantize(model, ranges, samples, options));
+
+        Assert.Equal(name, ex.ParamName);
+        Assert.Contains($"LatencyGuidedOptions.{name}", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]

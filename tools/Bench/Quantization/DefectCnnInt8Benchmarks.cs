@@ -27,6 +27,7 @@ public class DefectCnnInt8Benchmarks
     private InferenceSession? _fp32;
     private InferenceSession? _int8;
     private InferenceSession? _int8StemFp32;
+    private InferenceSession? _int8DepthwiseFp32;
     private OrtValue? _input;
     private OrtValue[] _outputs = [];
     private RunOptions? _runOptions;
@@ -58,9 +59,11 @@ public class DefectCnnInt8Benchmarks
         var stemFp32 = new StaticQuantizationOptions();
         stemFp32.ExcludedNodes.Add("stem_conv");
 
-        _fp32 = Session(model, int8: false);
-        _int8 = Session(StaticQuantizer.Quantize(model, ranges).Model, int8: true);
-        _int8StemFp32 = Session(StaticQuantizer.Quantize(model, ranges, stemFp32).Model, int8: true);
+        _fp32 = BenchSessions.Create(model, int8: false);
+        _int8 = BenchSessions.Create(StaticQuantizer.Quantize(model, ranges).Model, int8: true);
+        _int8StemFp32 = BenchSessions.Create(StaticQuantizer.Quantize(model, ranges, stemFp32).Model, int8: true);
+        var depthwise = FallbackCandidates.Groups(model, StaticQuantizer.Quantize(model, ranges, stemFp32)).Single(g => g.Name == "op:depthwise-Conv");
+        _int8DepthwiseFp32 = BenchSessions.Create(StaticQuantizer.Quantize(model, ranges, FallbackCandidates.Excluding(stemFp32, depthwise.Nodes.Select(n => n.Name))).Model, int8: true);
         _input = OrtValue.CreateTensorValueFromMemory(Enumerable.Range(0, Batch).SelectMany(i => Picture(SurfaceSplit.Test, i)).ToArray(), [Batch, 3, Side, Side]);
         _outputs =
         [
@@ -79,12 +82,16 @@ public class DefectCnnInt8Benchmarks
     [Benchmark(Description = "defect-cnn int8, stem Conv fp32")]
     public float Int8StemFp32() => Run(_int8StemFp32!);
 
+    [Benchmark(Description = "defect-cnn int8, stem Conv and every depthwise Conv fp32")]
+    public float Int8StemAndDepthwiseFp32() => Run(_int8DepthwiseFp32!);
+
     [GlobalCleanup]
     public void Cleanup()
     {
         _fp32?.Dispose();
         _int8?.Dispose();
         _int8StemFp32?.Dispose();
+        _int8DepthwiseFp32?.Dispose();
         _input?.Dispose();
         foreach (var output in _outputs)
         {
@@ -92,17 +99,6 @@ public class DefectCnnInt8Benchmarks
         }
 
         _runOptions?.Dispose();
-    }
-
-    private static InferenceSession Session(OnnxModel model, bool int8)
-    {
-        using var options = new SessionOptions { IntraOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        if (int8)
-        {
-            options.AddSessionConfigEntry("optimization.disable_specified_optimizers", "QDQPropagationTransformer");
-        }
-
-        return new InferenceSession(model.ToBytes(), options);
     }
 
     private float Run(InferenceSession session)
