@@ -73,10 +73,10 @@ public sealed class LatencyGuidedQuantizerTests(ITestOutputHelper output)
     {
         var (model, ranges, samples) = Setup();
 
-        var result = LatencyGuidedQuantizer.Quantize(model, ranges, samples, new LatencyGuidedOptions { MinGain = 0.95, Confirmations = 3, TimingRepeats = 1 });
+        var result = LatencyGuidedQuantizer.Quantize(model, ranges, samples, new LatencyGuidedOptions { MinGain = 0.99999, Confirmations = 3, TimingRepeats = 1 });
 
         Assert.Empty(result.RevertedFp32);
-        Assert.All(result.Layers, l => Assert.Single(l.Ratios)); // 20x faster never shows, so no confirmation is attempted
+        Assert.All(result.Layers, l => Assert.Single(l.Ratios)); // 100,000x faster never shows (not even against a stalled baseline), so no confirmation is attempted
         Assert.Equal(1.0, result.FinalVsAllInt8);
         Assert.Equal(result.AllInt8VsFp32, result.FinalVsFp32);
         Assert.Equal(StaticQuantizer.Quantize(model, ranges).QuantizedNodes, result.Quantization.QuantizedNodes);
