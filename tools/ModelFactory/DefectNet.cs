@@ -79,6 +79,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         : base("defect_net")
     {
         var layers = Architecture(architecture);
+        MaxLogits = architecture == "v7";
         Layers = nn.ModuleList(layers.ToArray());
         Head = nn.Conv2d(layers[^1].Conv.out_channels, classes, 1, bias: true);
         RegisterComponents();
@@ -191,10 +192,29 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
             new("r3", 112, 112, 3, 1, 2, false, residual: true),
             new("r4", 112, 112, 3, 1, 1, false, residual: true),
         ],
-        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v6, v5, v4, v3, v2, dws or plain.", nameof(name)),
+        // v5's layers with logits = spatial max of the class maps (MaxLogits): trains where v5 did not.
+        "v7" =>
+        [
+            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+            new("c32", 32, 32, 3, 1, 1, false),
+            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            new("c1", 64, 96, 3, 1, 1, false),
+            new("c2", 96, 128, 3, 1, 1, false),
+            new("c3", 128, 128, 3, 1, 2, false),
+            new("c4", 128, 160, 3, 1, 1, false),
+        ],
+        _ => throw new ArgumentException($"Unknown architecture '{name}'; expected v7, v6, v5, v4, v3, v2, dws or plain.", nameof(name)),
     };
 
     public ModuleList<ConvBnRelu> Layers { get; }
+
+    /// <summary>
+    /// Whether a logit is the spatial maximum of its class map instead of the mean (<c>v7</c>). With the mean, a defect
+    /// covering a few of the 256 cells moves the logit by a few percent of its evidence: the dense stacks (v5, v6,
+    /// plain) never found that signal and stayed at chance, while the maximum trains them in the first pass.
+    /// </summary>
+    public bool MaxLogits { get; }
 
     public Conv2d Head { get; }
 
@@ -208,7 +228,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         }
 
         var cam = Head.forward(x);
-        var logits = cam.mean([2, 3]);
+        var logits = MaxLogits ? cam.amax([2, 3]) : cam.mean([2, 3]);
         return (logits.MoveToOuterDisposeScope(), cam.MoveToOuterDisposeScope());
     }
 

@@ -8,7 +8,7 @@ namespace EdgeAI.ModelFactory;
 /// <summary>
 /// Writes <see cref="DefectNet"/> as ONNX (IR 8, opset 17) with our own protobuf types: each convolution
 /// with its batch norm folded in (eval-mode statistics), an Add of the layer input for residual layers, Relu, the 1x1 head giving <c>cam</c>, and
-/// GlobalAveragePool + Flatten giving <c>logits</c>.
+/// GlobalAveragePool (GlobalMaxPool for <see cref="DefectNet.MaxLogits"/>) + Flatten giving <c>logits</c>.
 /// </summary>
 internal static class OnnxExport
 {
@@ -59,8 +59,9 @@ internal static class OnnxExport
             graph.Node.Add(head);
         }
 
-        graph.Node.Add(Node("GlobalAveragePool", [CamName], ["cam_mean"], "gap"));
-        var flatten = Node("Flatten", ["cam_mean"], [LogitsName], "flatten");
+        var pooled = net.MaxLogits ? "cam_max" : "cam_mean";
+        graph.Node.Add(net.MaxLogits ? Node("GlobalMaxPool", [CamName], [pooled], "gmp") : Node("GlobalAveragePool", [CamName], [pooled], "gap"));
+        var flatten = Node("Flatten", [pooled], [LogitsName], "flatten");
         flatten.Attribute.Add(new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
         graph.Node.Add(flatten);
 

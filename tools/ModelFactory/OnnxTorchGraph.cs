@@ -21,7 +21,7 @@ internal sealed class OnnxTorchGraph : IDisposable
     /// <summary>Operators the interpreter runs.</summary>
     public static readonly IReadOnlySet<string> SupportedOps = new HashSet<string>(StringComparer.Ordinal)
     {
-        "Conv", "Relu", "Clip", "Sigmoid", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "ReduceMean", "Flatten", "Gemm",
+        "Conv", "Relu", "Clip", "Sigmoid", "Add", "Sub", "Mul", "Div", "GlobalAveragePool", "GlobalMaxPool", "ReduceMean", "Flatten", "Gemm",
         "Concat", "Reshape", "Identity",
     };
 
@@ -176,6 +176,7 @@ internal sealed class OnnxTorchGraph : IDisposable
             "Mul" => x * get(node.Inputs[1]),
             "Div" => x / get(node.Inputs[1]),
             "GlobalAveragePool" => x.mean([.. Enumerable.Range(2, (int)x.dim() - 2).Select(i => (long)i)], keepdim: true),
+            "GlobalMaxPool" => x.amax([.. Enumerable.Range(2, (int)x.dim() - 2).Select(i => (long)i)], keepdim: true),
             "ReduceMean" => ReduceMean(node, x),
             "Flatten" => Flatten(node, x),
             "Gemm" => Gemm(node, x, get(node.Inputs[1]), node.Inputs.Count > 2 && node.Inputs[2].Length > 0 ? get(node.Inputs[2]) : null),
