@@ -138,7 +138,7 @@ internal static class DefectTrainer
             Task = "image-classification",
             Description = "Surface defect classifier with class activation maps: ok / scratch / crack / spot / hole / dent on 64x64 RGB views of a part. "
                 + "Reject a part when 1 - softmax(logits)[ok] > the loaded variant's defect threshold (variants[i].thresholds.defect, else thresholds.defect). cam[n, k] is class k's 16x16 heatmap (cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3); "
-                + "its spatial mean equals logits[n, k]. Trained on synthetic data only (see MODEL_CARD.md).",
+                + $"its spatial {(net.MaxLogits ? "maximum" : "mean")} equals logits[n, k]. Trained on synthetic data only (see MODEL_CARD.md).",
             Inputs = [new TensorSpec { Name = OnnxExport.InputName, Dtype = "float32", Shape = [-1, 3, Size, Size], Description = "NCHW RGB, (pixel / 255 - mean[c]) / std[c]" }],
             Outputs =
             [

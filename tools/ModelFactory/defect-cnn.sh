@@ -17,7 +17,7 @@ calibration=$(mktemp -d)
 trap 'rm -rf "$calibration"' EXIT
 
 train() {
-  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v2 --pool 8000 --epochs 7 --out "$model"
+  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 12 --out "$model"
 }
 
 calibration_images() {
