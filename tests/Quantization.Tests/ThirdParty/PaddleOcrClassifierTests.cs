@@ -143,7 +143,9 @@ public sealed class PaddleOcrClassifierTests : IDisposable
         var (top1, mean, worst) = Agreement(reference, Outputs(guided, lines));
         Assert.True(top1 >= allInt8Top1 && top1 >= MinTop1, $"top-1 {top1:F3}, all-int8 {allInt8Top1:F3}");
         Assert.True(mean >= allInt8Mean - 0.002 - 1e-9, $"mean cosine {mean:F5}, all-int8 {allInt8Mean:F5}");
-        Assert.Equal(latency.GetProperty("minCosine").GetDouble(), worst, 1e-6);
+        // The report's worst cosine comes from the quantizer's own sessions; the same number from this test's sessions may
+        // differ in the 6th decimal (float summation order in the kernels; one CI run differed by 1.0e-6): 1e-5 is the tolerance.
+        Assert.Equal(latency.GetProperty("minCosine").GetDouble(), worst, 1e-5);
         Console.WriteLine($"PaddleOCR cls latency-guided: all-int8 {latency.GetProperty("allInt8VsFp32").GetDouble():F3}x fp32, final {latency.GetProperty("finalVsFp32").GetDouble():F3}x fp32, {latency.GetProperty("finalVsAllInt8").GetDouble():F3}x all-int8; top-1 {top1:F3} (all-int8 {allInt8Top1:F3}), mean cosine {mean:F5} (all-int8 {allInt8Mean:F5}), worst {worst:F4}");
     }
 
