@@ -85,6 +85,18 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// The front shared by v2 and later: a full-resolution 3x3 stem, symmetric 4x4/stride-2 downsampling to 32x32, one
+    /// 3x3 layer there, and 4x4/stride-2 to 16x16 with <paramref name="channels"/> outputs.
+    /// </summary>
+    private static List<ConvBnRelu> Front(long channels) =>
+    [
+        new("stem", 3, 16, 3, 1, 1, false),            // 64x64
+        new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
+        new("c32", 32, 32, 3, 1, 1, false),
+        new("down2", 32, channels, 4, 2, 1, false, 1), // 16x16
+    ];
+
     /// <summary>Layer stacks measured during development (see training-log.txt for the one used).</summary>
     public static List<ConvBnRelu> Architecture(string name) => name switch
     {
@@ -118,10 +130,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         // Then depthwise-separable blocks at 16x16 with growing dilation for an ~88 px receptive field.
         "v2" =>
         [
-            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
-            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
-            new("c32", 32, 32, 3, 1, 1, false),
-            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            .. Front(64),
             new("b1dw", 64, 64, 3, 1, 1, true),
             new("b1pw", 64, 96, 1, 1, 1, false),
             new("b2dw", 96, 96, 3, 1, 2, true),
@@ -150,10 +159,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         // of v2's ~88): v2's dilation 4 in the last block spread the CAM evidence over the texture (pointing game 0.21).
         "v4" =>
         [
-            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
-            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
-            new("c32", 32, 32, 3, 1, 1, false),
-            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            .. Front(64),
             new("b1dw", 64, 64, 3, 1, 1, true),
             new("b1pw", 64, 96, 1, 1, 1, false),
             new("b2dw", 96, 96, 3, 1, 1, true),
@@ -169,10 +175,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         // 9,000 images at lr 0.004 and one short pass at lr 0.001 (v2 learns in the first pass): with mean-pooled logits; the same layers train as v7 (max-pooled).
         "v5" =>
         [
-            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
-            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
-            new("c32", 32, 32, 3, 1, 1, false),
-            new("down2", 32, 64, 4, 2, 1, false, 1),       // 16x16
+            .. Front(64),
             new("c1", 64, 96, 3, 1, 1, false),
             new("c2", 96, 128, 3, 1, 1, false),
             new("c3", 128, 128, 3, 1, 2, false),
@@ -183,10 +186,7 @@ internal sealed class DefectNet : nn.Module<Tensor, (Tensor Logits, Tensor Cam)>
         // pass of 9,000 images at lr 0.002 with either augmentation (MODEL_CARD.md, "Model selection").
         "v6" =>
         [
-            new("stem", 3, 16, 3, 1, 1, false),            // 64x64
-            new("down1", 16, 32, 4, 2, 1, false, 1),       // 32x32
-            new("c32", 32, 32, 3, 1, 1, false),
-            new("down2", 32, 112, 4, 2, 1, false, 1),      // 16x16
+            .. Front(112),
             new("r1", 112, 112, 3, 1, 1, false, residual: true),
             new("r2", 112, 112, 3, 1, 1, false, residual: true),
             new("r3", 112, 112, 3, 1, 2, false, residual: true),
