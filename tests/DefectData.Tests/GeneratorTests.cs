@@ -137,6 +137,52 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Fresh_procedural_surfaces_change_only_training_and_never_reuse_a_held_out_parameter_set()
+    {
+        var plain = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var fresh = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false, freshProcedural: 0.5);
+        var heldOut = plain.SourcesOf(SurfaceSplit.Test).Concat(plain.SourcesOf(SurfaceSplit.Validation)).Select(s => s.Name).ToHashSet();
+        var fixedTrain = plain.SourcesOf(SurfaceSplit.Train).Select(s => s.Name).ToHashSet();
+
+        // Validation and test are byte-identical: the evaluation measures the same images whatever the training recipe.
+        foreach (var split in new[] { SurfaceSplit.Test, SurfaceSplit.Validation })
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                Assert.Equal(plain.Generate(split, i).Rgb, fresh.Generate(split, i).Rgb);
+            }
+        }
+
+        int procedural = 0, freshSurfaces = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var s = fresh.Generate(SurfaceSplit.Train, i);
+            Assert.DoesNotContain(s.Surface, heldOut);
+            var family = s.Surface[..s.Surface.IndexOf('/', StringComparison.Ordinal)];
+            if (!ProceduralSurface.Families.Contains(family))
+            {
+                Assert.Contains(s.Surface, fixedTrain);
+                continue;
+            }
+
+            procedural++;
+            var variant = int.Parse(s.Surface[(family.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+            if (variant >= DefectDataset.ProceduralVariants)
+            {
+                freshSurfaces++;
+            }
+            else
+            {
+                Assert.Contains(s.Surface, fixedTrain);
+            }
+        }
+
+        // About half of the procedural samples (binomial, n ~ 260: 0.5 +- 0.1 is > 3 standard deviations).
+        Assert.InRange(freshSurfaces / (double)procedural, 0.4, 0.6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false, freshProcedural: 1.5));
+    }
+
+    [Fact]
     public void Gimp_pattern_decodes_pixels_and_rejects_bad_files()
     {
         var name = "t\0"u8.ToArray();

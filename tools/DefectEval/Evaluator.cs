@@ -50,6 +50,7 @@ internal static class Evaluator
         var positive = new bool[count];
         var truth = new int[count];
         var predicted = new int[count];
+        var surfaces = new string[count];
         long hits = 0, defects = 0, hitsTrueClass = 0, hitsTight = 0;
         var classHits = new long[classes];
         var classCount = new long[classes];
@@ -79,6 +80,7 @@ internal static class Evaluator
                 scores[k] = 1 - p[0];
                 truth[k] = (int)batch[i].Label;
                 positive[k] = batch[i].Label != DefectKind.Ok;
+                surfaces[k] = batch[i].Surface;
                 predicted[k] = DetectionMetrics.ArgMax(row);
                 if (positive[k])
                 {
@@ -148,6 +150,17 @@ internal static class Evaluator
             }
 
             t.AppendLine();
+        }
+
+        // Where the misses are: one held-out surface that the model reads badly shows here, not in the averages.
+        t.AppendLine(ci, $"by surface, at the variant's threshold (ok: false rejects / ok samples; defective: recall = caught / defective):");
+        foreach (var group in Enumerable.Range(0, count).GroupBy(i => surfaces[i]).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var ok = group.Count(i => !positive[i]);
+            var rejected = group.Count(i => !positive[i] && scores[i] > threshold);
+            var bad = group.Count(i => positive[i]);
+            var caught = group.Count(i => positive[i] && scores[i] > threshold);
+            t.AppendLine(ci, $"  {group.Key,-22} ok {rejected,3} / {ok,3}   defective {caught,3} / {bad,3} = {(double)caught / Math.Max(bad, 1):F3}");
         }
 
         t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's centre, within {PointingTolerance} px of a defect-mask pixel):");

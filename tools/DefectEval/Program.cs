@@ -12,7 +12,8 @@ using EdgeAI.Inference;
 //   dotnet run -c Release --project tools/DefectEval -- --verify      (rerun; exit 1 unless every variant's test metrics and threshold reproduce)
 //   dotnet run -c Release --project tools/DefectEval -- --export-calibration DIR [--count 256]   (training images as .npy for edgeai-quant)
 //   dotnet run -c Release --project tools/DefectEval -- --export-demo models/defect-cnn/demo --count 8   (sample pictures for the demo)
-//   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24]
+//   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24] [--surface wood/2]
+//        (--surface keeps only that surface's samples among the first --count x 50 of the split)
 var model = "models/defect-cnn";
 int? countArg = null;
 var validationCount = 3000;
@@ -23,6 +24,7 @@ var verify = false;
 string? preview = null;
 string? exportDemo = null;
 string? camPreview = null;
+string? surface = null;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
 {
@@ -57,6 +59,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--cam-preview":
             camPreview = args[++i];
+            break;
+        case "--surface":
+            surface = args[++i];
             break;
         case "--split":
             split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
@@ -101,7 +106,15 @@ if (preview is not null)
 {
     Directory.CreateDirectory(preview);
     var sw = Stopwatch.StartNew();
-    var samples = Enumerable.Range(0, count).Select(i => dataset.Generate(split, i)).ToArray();
+    var samples = surface is null
+        ? Enumerable.Range(0, count).Select(i => dataset.Generate(split, i)).ToArray()
+        : Enumerable.Range(0, count * 50).Select(i => dataset.Generate(split, i)).Where(s => s.Surface == surface).Take(count).ToArray();
+    if (samples.Length == 0)
+    {
+        Console.Error.WriteLine($"No {split} sample is on surface '{surface}'; the {split} surfaces are listed above.");
+        return 2;
+    }
+
     Console.WriteLine($"generated {count} samples in {sw.Elapsed.TotalMilliseconds:F0} ms");
     var drawn = samples.Where(s => s.Label != DefectKind.Ok).Select(s => s.DrawnContrast).Order().ToArray();
     if (drawn.Length > 0)

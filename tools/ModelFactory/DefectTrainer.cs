@@ -34,8 +34,8 @@ internal static class DefectTrainer
             log.Add(text);
         }
 
-        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed);
-        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural);
+        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}");
         Log($"train surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Train).Select(s => s.Name))}");
         Log($"validation surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Validation).Select(s => s.Name))}");
 

@@ -36,6 +36,9 @@ internal sealed class FineTuneOptions
     /// </summary>
     public double CamDistillWeight { get; set; } = 1.0;
 
+    /// <summary>Share of procedural training samples drawn with fresh parameters, see <see cref="EdgeAI.DefectData.DefectDataset.FreshProcedural"/>.</summary>
+    public double FreshProcedural { get; set; }
+
     /// <summary>Variant whose class maps the student imitates (the unpruned model).</summary>
     public string Teacher { get; set; } = "fp32";
 
@@ -52,6 +55,7 @@ internal sealed class FineTuneOptions
         Check(LearningRate is > 0 and < 1, "--lr", LearningRate, "in (0, 1)");
         Check(BinaryLossWeight >= 0 && double.IsFinite(BinaryLossWeight), "--binary-weight", BinaryLossWeight, ">= 0");
         Check(CamDistillWeight >= 0 && double.IsFinite(CamDistillWeight), "--cam-distill", CamDistillWeight, ">= 0");
+        Check(FreshProcedural is >= 0 and <= 1, "--fresh-procedural", FreshProcedural, "between 0 and 1");
         Check(!string.IsNullOrWhiteSpace(Teacher), "--teacher", Teacher, "a variant name");
         Check(ValidationSize >= 100, "--validation", ValidationSize, "at least 100");
         Check(!string.IsNullOrWhiteSpace(FromVariant), "--from", FromVariant, "a variant name");

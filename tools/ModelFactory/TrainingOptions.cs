@@ -28,6 +28,9 @@ internal sealed class TrainingOptions
     /// <summary>Seed of weight initialization and batch order (the data set has its own seed).</summary>
     public int Seed { get; set; } = 1;
 
+    /// <summary>Share of procedural training samples drawn with fresh parameters, see <see cref="EdgeAI.DefectData.DefectDataset.FreshProcedural"/>.</summary>
+    public double FreshProcedural { get; set; }
+
     /// <summary>Validation images used to choose the threshold.</summary>
     public int ValidationSize { get; set; } = 3000;
 
@@ -36,9 +39,9 @@ internal sealed class TrainingOptions
 
     public void Validate()
     {
-        if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100)
+        if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100 || !(FreshProcedural is >= 0 and <= 1))
         {
-            throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100.");
+            throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100, fresh-procedural 0..1.");
         }
 
         _ = ModelFactory.Augmentation.Parse(Augmentation);
