@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds models/defect-cnn from the repository root. Three stages:
-#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~35 min of one core on a shared machine)
+#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~60 min of one core beside another run)
 #   tools/ModelFactory/defect-cnn.sh prune      structured channel pruning of fp32 by ratio (PRUNE_RATIO, default 0.5), then fine-tuning
 #                                               of the pruned graph (TorchSharp, PRUNE_EPOCHS passes of fresh training images) -> 'pruned'
 #   tools/ModelFactory/defect-cnn.sh variants   int8 (static, calibrated on training images), pruned-int8 (when 'pruned' exists), each
@@ -17,7 +17,7 @@ calibration=$(mktemp -d)
 trap 'rm -rf "$calibration"' EXIT
 
 train() {
-  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 12 --out "$model"
+  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 28 --fresh-procedural 0.5 --out "$model"
 }
 
 calibration_images() {
@@ -37,7 +37,7 @@ prune() {
   # Fine-tuning of the pruned ONNX graph with the training recipe's data and loss (fresh training images, AdamW one-cycle, one
   # libtorch thread, seed 1); checks the TorchSharp interpreter against ONNX Runtime before and after, updates the manifest.
   dotnet run -c Release --project tools/ModelFactory -- defect-cnn-finetune --model "$model" --from pruned \
-    --epochs "${PRUNE_EPOCHS:-6}" --lr "${PRUNE_LR:-0.002}"
+    --epochs "${PRUNE_EPOCHS:-6}" --lr "${PRUNE_LR:-0.002}" --fresh-procedural 0.5
 }
 
 variants() {
