@@ -162,7 +162,6 @@ public sealed class DefectDataset
             source = new ProceduralSurface(source.Family, ProceduralVariants + rng.NextInt(1 << 30));
         }
 
-
         const int size = ImageSize;
         var rgb = new float[size * size * 3];
         var mask = new byte[size * size];

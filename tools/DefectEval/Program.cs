@@ -106,16 +106,16 @@ if (preview is not null)
 {
     Directory.CreateDirectory(preview);
     var sw = Stopwatch.StartNew();
-    var samples = surface is null
-        ? Enumerable.Range(0, count).Select(i => dataset.Generate(split, i)).ToArray()
-        : Enumerable.Range(0, count * 50).Select(i => dataset.Generate(split, i)).Where(s => s.Surface == surface).Take(count).ToArray();
+    var scanned = surface is null ? count : count * 50;
+    var samples = Enumerable.Range(0, scanned).Select(i => dataset.Generate(split, i))
+        .Where(s => surface is null || s.Surface == surface).Take(count).ToArray();
     if (samples.Length == 0)
     {
-        Console.Error.WriteLine($"No {split} sample is on surface '{surface}'; the {split} surfaces are listed above.");
+        Console.Error.WriteLine($"No {split} sample among the first {scanned} is on surface '{surface}'; the {split} surfaces are listed above.");
         return 2;
     }
 
-    Console.WriteLine($"generated {count} samples in {sw.Elapsed.TotalMilliseconds:F0} ms");
+    Console.WriteLine($"generated {samples.Length} samples{(surface is null ? "" : $" on {surface}")} in {sw.Elapsed.TotalMilliseconds:F0} ms");
     var drawn = samples.Where(s => s.Label != DefectKind.Ok).Select(s => s.DrawnContrast).Order().ToArray();
     if (drawn.Length > 0)
     {
