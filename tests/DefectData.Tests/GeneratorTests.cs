@@ -183,6 +183,41 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Extra_training_textures_go_to_training_only_and_leave_validation_and_test_unchanged()
+    {
+        // Needs Debian's gimp-data-extras (tools/test.sh installs it): requireTextures makes a missing file fail here.
+        var plain = DefectDataset.Create(DefectDataset.DefaultSeed);
+        var extra = DefectDataset.Create(DefectDataset.DefaultSeed, extraTrainingTextures: true);
+        Assert.NotEqual(plain.Fingerprint, extra.Fingerprint);
+        foreach (var split in new[] { SurfaceSplit.Test, SurfaceSplit.Validation })
+        {
+            Assert.Equal(plain.SourcesOf(split).Select(s => s.Name), extra.SourcesOf(split).Select(s => s.Name));
+            for (var i = 0; i < 40; i++)
+            {
+                Assert.Equal(plain.Generate(split, i).Rgb, extra.Generate(split, i).Rgb);
+            }
+        }
+
+        var extraNames = extra.SourcesOf(SurfaceSplit.Train).Where(s => s.Family == TextureLibrary.ExtraFamily).Select(s => s.Name).ToHashSet();
+        Assert.Equal(TextureLibrary.ExtraTrainingPatterns.Count, extraNames.Count);
+        Assert.DoesNotContain(plain.SourcesOf(SurfaceSplit.Train), s => s.Family == TextureLibrary.ExtraFamily);
+
+        // Families are drawn evenly: with six others, about 1/7 of training samples (n = 700, expected 100, sd ~9.3).
+        var onExtra = 0;
+        for (var i = 0; i < 700; i++)
+        {
+            onExtra += extraNames.Contains(extra.Generate(SurfaceSplit.Train, i).Surface) ? 1 : 0;
+        }
+
+        Assert.InRange(onExtra, 70, 130);
+
+        var missing = new List<string>();
+        Assert.Empty(TextureLibrary.LoadExtraTraining(missing, directory: "/nonexistent-edgeai-patterns"));
+        Assert.Equal(TextureLibrary.ExtraTrainingPatterns.Count, missing.Count);
+        Assert.All(missing, m => Assert.StartsWith("/nonexistent-edgeai-patterns/", m, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Gimp_pattern_decodes_pixels_and_rejects_bad_files()
     {
         var name = "t\0"u8.ToArray();

@@ -10,7 +10,8 @@ namespace EdgeAI.DefectData;
 /// <remarks>
 /// Surface sources are split whole: within each family, sorted by name, source <c>k</c> goes to test when
 /// <c>k % 5 == 2</c>, to validation when <c>k % 5 == 4</c>, otherwise to training. The test metric is therefore
-/// measured on textures and material parameter sets the model never saw.
+/// measured on textures and material parameter sets the model never saw. The optional
+/// <see cref="TextureLibrary.ExtraFamily"/> (see <see cref="ExtraTrainingTextures"/>) goes to training whole.
 /// </remarks>
 public sealed class DefectDataset
 {
@@ -34,10 +35,11 @@ public sealed class DefectDataset
 
     private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
 
-    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural)
+    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures)
     {
         Seed = seed;
         FreshProcedural = freshProcedural;
+        ExtraTrainingTextures = extraTrainingTextures;
         Sources = sources;
         Fingerprint = fingerprint;
         foreach (var split in Enum.GetValues<SurfaceSplit>())
@@ -50,7 +52,7 @@ public sealed class DefectDataset
             var k = 0;
             foreach (var source in group.OrderBy(s => s.Name, StringComparer.Ordinal))
             {
-                var split = SplitOf(k++);
+                var split = group.Key == TextureLibrary.ExtraFamily ? SurfaceSplit.Train : SplitOf(k++);
                 if (!_byFamily[split].TryGetValue(group.Key, out var list))
                 {
                     list = [];
@@ -75,6 +77,12 @@ public sealed class DefectDataset
     /// </summary>
     public double FreshProcedural { get; }
 
+    /// <summary>
+    /// Whether the training split also holds <see cref="TextureLibrary.ExtraTrainingPatterns"/> as a family of its own
+    /// (drawn as often as each other family). Validation and test have no source of it, so they do not change.
+    /// </summary>
+    public bool ExtraTrainingTextures { get; }
+
     /// <summary>SHA-256 over the texture files' bytes and the sorted source names: equal fingerprints, equal data.</summary>
     public string Fingerprint { get; }
 
@@ -92,9 +100,10 @@ public sealed class DefectDataset
     /// <param name="seed">Data set seed.</param>
     /// <param name="requireTextures">Throw when a listed texture is missing (so a metric is never measured on a different set).</param>
     /// <param name="freshProcedural">See <see cref="FreshProcedural"/>; 0 to 1.</param>
+    /// <param name="extraTrainingTextures">See <see cref="ExtraTrainingTextures"/> (needs Debian's <c>gimp-data-extras</c>).</param>
     /// <exception cref="FileNotFoundException">A listed texture is missing and <paramref name="requireTextures"/> is set.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="freshProcedural"/> is outside 0..1.</exception>
-    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0)
+    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false)
     {
         if (!(freshProcedural >= 0 && freshProcedural <= 1))
         {
@@ -104,10 +113,15 @@ public sealed class DefectDataset
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var missing = new List<string>();
         var sources = TextureLibrary.Load(missing, hash);
+        if (extraTrainingTextures)
+        {
+            sources.AddRange(TextureLibrary.LoadExtraTraining(missing, hash));
+        }
+
         if (missing.Count > 0 && requireTextures)
         {
             throw new FileNotFoundException(
-                $"Texture sources missing: {string.Join(", ", missing)}. Install them with: apt-get install -y python3-skimage gimp-data", missing[0]);
+                $"Texture sources missing: {string.Join(", ", missing)}. Install them with: apt-get install -y python3-skimage gimp-data{(extraTrainingTextures ? " gimp-data-extras" : "")}", missing[0]);
         }
 
         foreach (var family in ProceduralSurface.Families)
@@ -123,7 +137,7 @@ public sealed class DefectDataset
             hash.AppendData(Encoding.UTF8.GetBytes(s.Name + "\n"));
         }
 
-        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural);
+        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures);
     }
 
     /// <summary>The sources of one split.</summary>

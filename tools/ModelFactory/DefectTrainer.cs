@@ -18,7 +18,6 @@ internal static class DefectTrainer
     private const int Size = DefectDataset.ImageSize;
     private const int Plane = 3 * Size * Size;
     private const double FalseRejectTarget = 0.02;
-    private const string Version = "1.0.0";
 
     public static int Run(TrainingOptions o)
     {
@@ -34,8 +33,8 @@ internal static class DefectTrainer
             log.Add(text);
         }
 
-        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural);
-        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}");
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural, extraTrainingTextures: o.ExtraTextures);
+        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}, extra training textures {(dataset.ExtraTrainingTextures ? "yes" : "no")}");
         Log($"train surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Train).Select(s => s.Name))}");
         Log($"validation surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Validation).Select(s => s.Name))}");
 
@@ -116,7 +115,7 @@ internal static class DefectTrainer
         var dir = o.OutputDirectory;
         Directory.CreateDirectory(Path.Combine(dir, "sample"));
         net.eval();
-        var onnx = OnnxExport.Export(net, DefectLabels.Count, Size, Version);
+        var onnx = OnnxExport.Export(net, DefectLabels.Count, Size, o.Version);
         var onnxPath = Path.Combine(dir, "model.fp32.onnx");
         File.WriteAllBytes(onnxPath, onnx);
 
@@ -134,7 +133,7 @@ internal static class DefectTrainer
         var manifest = new ModelManifest
         {
             Name = "defect-cnn",
-            Version = Version,
+            Version = o.Version,
             Task = "image-classification",
             Description = "Surface defect classifier with class activation maps: ok / scratch / crack / spot / hole / dent on 64x64 RGB views of a part. "
                 + "Reject a part when 1 - softmax(logits)[ok] > the loaded variant's defect threshold (variants[i].thresholds.defect, else thresholds.defect). cam[n, k] is class k's 16x16 heatmap (cell (i, j) covers pixel rows 4i..4i+3, columns 4j..4j+3); "

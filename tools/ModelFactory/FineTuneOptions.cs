@@ -39,6 +39,9 @@ internal sealed class FineTuneOptions
     /// <summary>Share of procedural training samples drawn with fresh parameters, see <see cref="EdgeAI.DefectData.DefectDataset.FreshProcedural"/>.</summary>
     public double FreshProcedural { get; set; }
 
+    /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
+    public bool ExtraTextures { get; set; }
+
     /// <summary>Variant whose class maps the student imitates (the unpruned model).</summary>
     public string Teacher { get; set; } = "fp32";
 

@@ -31,6 +31,12 @@ internal sealed class TrainingOptions
     /// <summary>Share of procedural training samples drawn with fresh parameters, see <see cref="EdgeAI.DefectData.DefectDataset.FreshProcedural"/>.</summary>
     public double FreshProcedural { get; set; }
 
+    /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
+    public bool ExtraTextures { get; set; }
+
+    /// <summary>Model version written to the manifest and the ONNX producer version (a retrained model gets a new one).</summary>
+    public string Version { get; set; } = "1.0.0";
+
     /// <summary>Validation images used to choose the threshold.</summary>
     public int ValidationSize { get; set; } = 3000;
 
@@ -42,6 +48,11 @@ internal sealed class TrainingOptions
         if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100 || !(FreshProcedural is >= 0 and <= 1))
         {
             throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100, fresh-procedural 0..1.");
+        }
+
+        if (!System.Version.TryParse(Version, out var parsed) || parsed.Build < 0 || parsed.Revision >= 0)
+        {
+            throw new ArgumentException($"Invalid --version '{Version}': expected MAJOR.MINOR.PATCH, e.g. 1.1.0.");
         }
 
         _ = ModelFactory.Augmentation.Parse(Augmentation);
