@@ -103,12 +103,15 @@ public static class ModelSelfTest
             runner.Run();
             var runMs = sw.Elapsed.TotalMilliseconds;
 
-            var worst = 0.0;
+            // Reported: the output that came closest to its own tolerance, with that tolerance (outputs differ: an int8
+            // heatmap may be allowed 0.2 where its logits are allowed 0.1, and the pair must not mix the two).
+            var (worst, worstTolerance, worstOutput, worstRatio) = (0.0, tolerance, "", -1.0);
             foreach (var e in expected)
             {
                 var actual = runner.Output<float>(e.Output);
                 var reference = new float[actual.Length];
                 ReadExact(Path.Combine(dir, e.File), MemoryMarshal.AsBytes(reference.AsSpan()), $"expected output '{e.Output}'");
+                var outputWorst = 0.0;
                 for (var k = 0; k < actual.Length; k++)
                 {
                     var diff = Math.Abs((double)actual[k] - reference[k]);
@@ -117,16 +120,23 @@ public static class ModelSelfTest
                         diff = double.PositiveInfinity;
                     }
 
-                    worst = Math.Max(worst, diff);
+                    outputWorst = Math.Max(outputWorst, diff);
                     if (diff > e.Tolerance)
                     {
                         return new SelfTestResult(manifest.Name, variant, false, diff, e.Tolerance, loadMs, runMs,
                             $"Output '{e.Output}'[{k}] is {actual[k]} but the reference is {reference[k]} (|diff| {diff:g3} > tolerance {e.Tolerance:g3}).");
                     }
                 }
+
+                var ratio = e.Tolerance > 0 ? outputWorst / e.Tolerance : outputWorst;
+                if (ratio > worstRatio)
+                {
+                    (worst, worstTolerance, worstOutput, worstRatio) = (outputWorst, e.Tolerance, e.Output, ratio);
+                }
             }
 
-            return new SelfTestResult(manifest.Name, variant, true, worst, tolerance, loadMs, runMs, "ok");
+            return new SelfTestResult(manifest.Name, variant, true, worst, worstTolerance, loadMs, runMs,
+                expected.Length > 1 ? $"ok (closest to its tolerance: '{worstOutput}')" : "ok");
         }
         catch (Exception ex) when (ex is EdgeModelException or IOException or UnauthorizedAccessException or Microsoft.ML.OnnxRuntime.OnnxRuntimeException)
         {

@@ -23,6 +23,31 @@ public sealed class ModelSelfTestTests : IDisposable
     }
 
     [Fact]
+    public void Passing_result_pairs_the_difference_with_the_tolerance_of_the_same_output()
+    {
+        // Two checks of output y: exact with 1e-3, and a reference 0.05 off with 0.1. The 0.05 difference is the one closest
+        // to its tolerance (0.5 of it); it must be shown with 0.1, not with the other check's 1e-3 (which reads as a failure).
+        var dir = Path.Combine(_root.Path, "a");
+        var manifest = TinyModels.WriteLinearModelDirectory(dir);
+        var off = TinyModels.Reference(TinyModels.SampleInput);
+        off[2] += 0.05f;
+        File.WriteAllBytes(Path.Combine(dir, "sample", "fp32.y.off.bin"), MemoryMarshal.AsBytes(off.AsSpan()).ToArray());
+        manifest.Sample!.Expected =
+        [
+            new ExpectedOutput { Variant = "fp32", Output = "y", File = "sample/fp32.y.bin", Tolerance = 1e-3 },
+            new ExpectedOutput { Variant = "fp32", Output = "y", File = "sample/fp32.y.off.bin", Tolerance = 0.1 },
+        ];
+        ModelManifestReader.Write(manifest, Path.Combine(dir, ModelManifest.FileName));
+
+        var r = Assert.Single(ModelSelfTest.RunAll(_root.Path));
+        Assert.True(r.Passed, r.Message);
+        Assert.InRange(r.MaxAbsDiff, 0.049, 0.051);
+        Assert.Equal(0.1, r.Tolerance);
+        Assert.True(r.MaxAbsDiff <= r.Tolerance);
+        Assert.Contains("'y'", r.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Wrong_reference_fails_and_names_the_element()
     {
         var dir = Path.Combine(_root.Path, "a");
