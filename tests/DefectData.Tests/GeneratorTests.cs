@@ -218,6 +218,58 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Defect_visibility_is_painted_contrast_over_the_local_surface_deviation()
+    {
+        // 16x16: columns 0-7 at 0.2, 8-15 at 0.6; one mask pixel at (8, 8) raised by 0.3 in every channel. The box grown by
+        // 4 px spans columns 4-12 (4 at 0.2, 5 at 0.6), rows 4-12: mean 3.8 / 9, mean absolute deviation
+        // (4 * (0.4222 - 0.2) + 5 * (0.6 - 0.4222)) / 9 = 0.19753; ratio 0.3 / 0.19753 = 1.51875 (worked by hand).
+        const int size = 16;
+        var surface = new float[size * size * 3];
+        for (var p = 0; p < size * size; p++)
+        {
+            surface.AsSpan(p * 3, 3).Fill(p % size < 8 ? 0.2f : 0.6f);
+        }
+
+        var painted = (float[])surface.Clone();
+        var mask = new byte[size * size];
+        var at = (8 * size) + 8;
+        mask[at] = 1;
+        for (var c = 0; c < 3; c++)
+        {
+            painted[(at * 3) + c] += 0.3f;
+        }
+
+        var v = DefectVisibility.Measure(surface, painted, mask, size);
+        Assert.Equal(0.3, v.PaintedContrast, 1e-6);
+        Assert.Equal(16.0 / 81.0, v.SurfaceContrast, 1e-6);
+        Assert.Equal(1.51875, v.Ratio, 1e-5);
+
+        // A flat surface: the deviation is 0, the ratio is capped by the floor instead of infinite; no defect: zeros.
+        var flat = new float[size * size * 3];
+        var flatPainted = (float[])flat.Clone();
+        flatPainted[at * 3] = 0.3f;
+        Assert.Equal(0.1 / DefectVisibility.SurfaceFloor, DefectVisibility.Measure(flat, flatPainted, mask, size).Ratio, 1e-4); // 0.3f is not 0.3
+        Assert.Equal(default, DefectVisibility.Measure(flat, flat, new byte[size * size], size));
+        Assert.Throws<ArgumentException>(() => DefectVisibility.Measure(flat, flat, new byte[3], size));
+
+        // Generated samples: ok has none; a defect's painted contrast reaches the minimum the painter guarantees.
+        var data = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        for (var i = 0; i < 60; i++)
+        {
+            var s = data.Generate(SurfaceSplit.Validation, i);
+            if (s.Label == DefectKind.Ok)
+            {
+                Assert.Equal(default, s.Visibility);
+            }
+            else
+            {
+                Assert.True(s.Visibility.PaintedContrast >= DefectDataset.MinDefectContrast * 0.9, $"sample {i}: {s.Visibility}");
+                Assert.True(s.Visibility.SurfaceContrast > 0);
+            }
+        }
+    }
+
+    [Fact]
     public void Gimp_pattern_decodes_pixels_and_rejects_bad_files()
     {
         var name = "t\0"u8.ToArray();

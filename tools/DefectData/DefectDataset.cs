@@ -180,7 +180,9 @@ public sealed class DefectDataset
         var rgb = new float[size * size * 3];
         var mask = new byte[size * size];
         source.Render(rng, rgb, size);
+        var surface = label != DefectKind.Ok ? (float[])rgb.Clone() : null;
         var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size) : 0;
+        var visibility = surface is null ? default : DefectVisibility.Measure(surface, rgb, mask, size);
 
         ApplyCamera(rng, rgb, size);
         var bytes = new byte[rgb.Length];
@@ -189,7 +191,7 @@ public sealed class DefectDataset
             bytes[i] = (byte)Math.Clamp((int)Math.Round(rgb[i] * 255.0), 0, 255);
         }
 
-        return new DefectSample(bytes, mask, label, source.Name, size) { DrawnContrast = drawnContrast };
+        return new DefectSample(bytes, mask, label, source.Name, size) { DrawnContrast = drawnContrast, Visibility = visibility };
     }
 
     /// <summary>Lighting gradient and exposure, focus blur and sensor noise: what the line camera adds.</summary>

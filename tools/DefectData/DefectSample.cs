@@ -14,6 +14,9 @@ public sealed record DefectSample(byte[] Rgb, byte[] Mask, DefectKind Label, str
     /// </summary>
     public double DrawnContrast { get; init; }
 
+    /// <summary>The defect's contrast as painted against its surface's local contrast; default for <see cref="DefectKind.Ok"/>.</summary>
+    public DefectVisibility Visibility { get; init; }
+
     /// <summary>Number of defect pixels in <see cref="Mask"/>.</summary>
     public int MaskArea()
     {

@@ -51,6 +51,7 @@ internal static class Evaluator
         var truth = new int[count];
         var predicted = new int[count];
         var surfaces = new string[count];
+        var visibility = new double[count];
         long hits = 0, defects = 0, hitsTrueClass = 0, hitsTight = 0;
         var classHits = new long[classes];
         var classCount = new long[classes];
@@ -81,6 +82,7 @@ internal static class Evaluator
                 truth[k] = (int)batch[i].Label;
                 positive[k] = batch[i].Label != DefectKind.Ok;
                 surfaces[k] = batch[i].Surface;
+                visibility[k] = batch[i].Visibility.Ratio;
                 predicted[k] = DetectionMetrics.ArgMax(row);
                 if (positive[k])
                 {
@@ -161,6 +163,19 @@ internal static class Evaluator
             var bad = group.Count(i => positive[i]);
             var caught = group.Count(i => positive[i] && scores[i] > threshold);
             t.AppendLine(ci, $"  {group.Key,-22} ok {rejected,3} / {ok,3}   defective {caught,3} / {bad,3} = {(double)caught / Math.Max(bad, 1):F3}");
+        }
+
+        // How visible the missed defects were: a defect that changes pixels less than its surface varies around it is hard to
+        // see for anyone, and a recall target means something different on such samples.
+        t.AppendLine(ci, $"by defect visibility (painted contrast / mean absolute deviation of the unpainted surface within {DefectVisibility.Margin} px of the defect), at the variant's threshold:");
+        double[] edges = [0, 0.5, 1, 2, 4, double.PositiveInfinity];
+        for (var b = 0; b + 1 < edges.Length; b++)
+        {
+            var (lo, hi) = (edges[b], edges[b + 1]);
+            var bin = Enumerable.Range(0, count).Where(i => positive[i] && visibility[i] >= lo && visibility[i] < hi).ToArray();
+            var caught = bin.Count(i => scores[i] > threshold);
+            var name = double.IsPositiveInfinity(hi) ? $">= {lo:0.#}" : $"{lo:0.#} - {hi:0.#}";
+            t.AppendLine(ci, $"  {name,-10} defective {caught,4} / {bin.Length,4} = {(double)caught / Math.Max(bin.Length, 1):F3}");
         }
 
         t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's centre, within {PointingTolerance} px of a defect-mask pixel):");
