@@ -252,7 +252,8 @@ public sealed class GeneratorTests
         Assert.Equal(default, DefectVisibility.Measure(flat, flat, new byte[size * size], size));
         Assert.Throws<ArgumentException>(() => DefectVisibility.Measure(flat, flat, new byte[3], size));
 
-        // Generated samples: ok has none; a defect's painted contrast reaches the minimum the painter guarantees.
+        // Generated samples: ok has none; a defect's painted contrast reaches the minimum the painter guarantees (10% slack:
+        // clipping at 0 or 1 can keep a redrawn defect just under it; the painter's own test above allows 25%).
         var data = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
         for (var i = 0; i < 60; i++)
         {
