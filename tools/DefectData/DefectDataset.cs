@@ -33,11 +33,27 @@ public sealed class DefectDataset
     /// </summary>
     public const double MinDefectContrast = 0.08;
 
+    /// <summary>
+    /// Least visibility of a drawn defect (<see cref="DefectVisibility.Ratio"/>: its contrast over the unpainted surface's
+    /// local contrast) in the current data definition: fainter drawings are scaled up to it, as far as clipping allows.
+    /// At 64x64 most defects below 2 cannot be seen by eye on busy textures (gravel, fabric, wood rings); 0 gives the data
+    /// of defect-cnn 1.0.0, which had only the absolute <see cref="MinDefectContrast"/>.
+    /// </summary>
+    public const double DefaultMinVisibility = 2.0;
+
+    /// <summary>
+    /// Key of a model variant's metrics (manifest.json) that records the <see cref="MinVisibility"/> of the data its metrics
+    /// were measured on, so an evaluation regenerates the same images. A manifest without it was measured on the current
+    /// definition (<see cref="DefaultMinVisibility"/>); defect-cnn 1.0.0 records 0.
+    /// </summary>
+    public const string MinVisibilityMetric = "dataMinVisibility";
+
     private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
 
-    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures)
+    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures, double minVisibility)
     {
         Seed = seed;
+        MinVisibility = minVisibility;
         FreshProcedural = freshProcedural;
         ExtraTrainingTextures = extraTrainingTextures;
         Sources = sources;
@@ -83,7 +99,10 @@ public sealed class DefectDataset
     /// </summary>
     public bool ExtraTrainingTextures { get; }
 
-    /// <summary>SHA-256 over the texture files' bytes and the sorted source names: equal fingerprints, equal data.</summary>
+    /// <summary>Least visibility every split's defects are raised to, see <see cref="DefaultMinVisibility"/>.</summary>
+    public double MinVisibility { get; }
+
+    /// <summary>SHA-256 over the texture files' bytes, the sorted source names and <see cref="MinVisibility"/> (when not 0): equal fingerprints, equal validation and test data.</summary>
     public string Fingerprint { get; }
 
     /// <summary>Which split a source at position <paramref name="k"/> (sorted within its family) belongs to.</summary>
@@ -102,9 +121,15 @@ public sealed class DefectDataset
     /// <param name="freshProcedural">See <see cref="FreshProcedural"/>; 0 to 1.</param>
     /// <param name="extraTrainingTextures">See <see cref="ExtraTrainingTextures"/> (needs Debian's <c>gimp-data-extras</c>).</param>
     /// <exception cref="FileNotFoundException">A listed texture is missing and <paramref name="requireTextures"/> is set.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freshProcedural"/> is outside 0..1.</exception>
-    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false)
+    /// <param name="minVisibility">See <see cref="MinVisibility"/>; 0 to 10.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="freshProcedural"/> is outside 0..1 or <paramref name="minVisibility"/> outside 0..10.</exception>
+    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false, double minVisibility = DefaultMinVisibility)
     {
+        if (!(minVisibility >= 0 && minVisibility <= 10))
+        {
+            throw new ArgumentOutOfRangeException(nameof(minVisibility), minVisibility, "The minimum defect visibility must be between 0 (absolute minimum contrast only) and 10.");
+        }
+
         if (!(freshProcedural >= 0 && freshProcedural <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(freshProcedural), freshProcedural, "The share of fresh procedural training surfaces must be between 0 and 1.");
@@ -137,8 +162,18 @@ public sealed class DefectDataset
             hash.AppendData(Encoding.UTF8.GetBytes(s.Name + "\n"));
         }
 
-        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures);
+        if (minVisibility > 0)
+        {
+            // It changes every split's defects; 0 keeps the fingerprint of the data before the option existed.
+            hash.AppendData(Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"min-visibility {minVisibility:R}\n")));
+        }
+
+        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, minVisibility);
     }
+
+    /// <summary>The data definition a model variant was measured on: its <see cref="MinVisibilityMetric"/>, else <see cref="DefaultMinVisibility"/>.</summary>
+    public static double MinVisibilityOf(IReadOnlyDictionary<string, double>? metrics) =>
+        metrics is not null && metrics.TryGetValue(MinVisibilityMetric, out var v) ? v : DefaultMinVisibility;
 
     /// <summary>The sources of one split.</summary>
     public IEnumerable<SurfaceSource> SourcesOf(SurfaceSplit split) =>
@@ -181,7 +216,7 @@ public sealed class DefectDataset
         var mask = new byte[size * size];
         source.Render(rng, rgb, size);
         var surface = label != DefectKind.Ok ? (float[])rgb.Clone() : null;
-        var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size) : 0;
+        var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size, MinVisibility) : 0;
         var visibility = surface is null ? default : DefectVisibility.Measure(surface, rgb, mask, size);
 
         ApplyCamera(rng, rgb, size);

@@ -10,6 +10,9 @@ namespace EdgeAI.DefectData;
 /// So after drawing, the defect's contrast (mean absolute change of the mask's pixels, all channels, 0..1 scale) is
 /// raised to at least <see cref="MinContrast"/> by scaling the change; where clipping at 0 or 1 prevents that (dark on
 /// black) the change is redrawn with one polarity, away from the clipped end.
+/// The same holds relative to the surface: a spot that changes pixels by 0.1 stands out on brushed metal and cannot be
+/// seen among gravel. With a minimum visibility <c>v</c> the contrast is raised to at least <c>v</c> times the surface's own
+/// local contrast (<see cref="DefectVisibility.SurfaceContrast"/>), as far as clipping allows.
 /// </remarks>
 internal static class DefectPainter
 {
@@ -18,8 +21,11 @@ internal static class DefectPainter
 
     private const float MaskCoverage = 0.3f;
 
-    /// <summary>Draws a defect of <paramref name="kind"/> and returns its contrast as drawn, before raising it to <see cref="MinContrast"/>.</summary>
-    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size)
+    /// <summary>
+    /// Draws a defect of <paramref name="kind"/> and returns its contrast as drawn, before raising it to
+    /// <see cref="MinContrast"/> or <paramref name="minVisibility"/> times the local surface contrast, whichever is higher.
+    /// </summary>
+    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size, double minVisibility = 0)
     {
         var before = rgb.ToArray();
         var coverage = new float[size * size];
@@ -50,9 +56,15 @@ internal static class DefectPainter
         }
 
         var drawn = Contrast(before, rgb, mask);
-        if (drawn < MinContrast)
+        var target = MinContrast;
+        if (minVisibility > 0)
         {
-            Amplify(before, rgb, mask, MinContrast / Math.Max(drawn, 1e-3));
+            target = Math.Max(target, minVisibility * DefectVisibility.Measure(before, before, mask, size).SurfaceContrast);
+        }
+
+        if (drawn < target)
+        {
+            Amplify(before, rgb, mask, target / Math.Max(drawn, 1e-3), target);
         }
 
         return drawn;
@@ -81,9 +93,9 @@ internal static class DefectPainter
     }
 
     // Scales every pixel's change by `gain` (the defect keeps its shape). If clipping at 0 or 1 keeps it below 3/4 of
-    // MinContrast (a dark crack on black), the change is redrawn with one polarity, away from the clipped end: light
+    // `target` (a dark crack on black), the change is redrawn with one polarity, away from the clipped end: light
     // on a dark surface, dark on a light one.
-    private static void Amplify(float[] before, Span<float> rgb, ReadOnlySpan<byte> mask, double gain)
+    private static void Amplify(float[] before, Span<float> rgb, ReadOnlySpan<byte> mask, double gain, double target)
     {
         var delta = new float[rgb.Length];
         double level = 0;
@@ -104,7 +116,7 @@ internal static class DefectPainter
             rgb[i] = Math.Clamp(before[i] + (g * delta[i]), 0f, 1f);
         }
 
-        if (Contrast(before, rgb, mask) >= MinContrast * 0.75)
+        if (Contrast(before, rgb, mask) >= target * 0.75)
         {
             return;
         }

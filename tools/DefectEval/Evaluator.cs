@@ -135,7 +135,7 @@ internal static class Evaluator
         var t = new StringBuilder();
         var ci = CultureInfo.InvariantCulture;
         t.AppendLine(ci, $"model {m.Name} {m.Version} variant {model.Variant.Name}: {model.ModelPath} ({bytes} bytes, sha256 {model.Variant.Sha256})");
-        t.AppendLine(ci, $"{split.ToString().ToLowerInvariant()} split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+        t.AppendLine(ci, $"{split.ToString().ToLowerInvariant()} split: {count} samples from held-out surfaces ({okScores.Length} ok, {defectScores.Length} defective), data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, minimum defect visibility {dataset.MinVisibility}");
         t.AppendLine(ci, $"  surfaces: {string.Join(' ', dataset.SourcesOf(split).Select(s => s.Name))}");
         t.AppendLine(ci, $"defect vs ok (score = 1 - p(ok)):");
         t.AppendLine(ci, $"  ROC-AUC                               {auc:F4}");

@@ -13,7 +13,10 @@ using EdgeAI.Inference;
 //   dotnet run -c Release --project tools/DefectEval -- --export-calibration DIR [--count 256]   (training images as .npy for edgeai-quant)
 //   dotnet run -c Release --project tools/DefectEval -- --export-demo models/defect-cnn/demo --count 8   (sample pictures for the demo)
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24] [--surface wood/2]
-//        (--surface keeps only that surface's samples among the first --count x 50 of the split)
+//        [--visibility LO:HI]   (--surface keeps only that surface's samples among the first --count x 50 of the split; --visibility
+//        only defects whose DefectVisibility.Ratio is in [LO, HI), e.g. 1:2)
+//   any mode: --min-visibility X   the data definition; default: the model manifest's 'dataMinVisibility' metric (absent: the
+//        current DefectDataset.DefaultMinVisibility; defect-cnn 1.0.0 records 0), DefaultMinVisibility without a manifest
 var model = "models/defect-cnn";
 int? countArg = null;
 var validationCount = 3000;
@@ -25,6 +28,8 @@ string? preview = null;
 string? exportDemo = null;
 string? camPreview = null;
 string? surface = null;
+(double Low, double High)? visibility = null;
+double? minVisibilityArg = null;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
 {
@@ -63,6 +68,13 @@ for (var i = 0; i < args.Length; i++)
         case "--surface":
             surface = args[++i];
             break;
+        case "--min-visibility":
+            minVisibilityArg = double.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--visibility":
+            var bounds = args[++i].Split(':');
+            visibility = (double.Parse(bounds[0], CultureInfo.InvariantCulture), double.Parse(bounds[1], CultureInfo.InvariantCulture));
+            break;
         case "--split":
             split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
             break;
@@ -73,8 +85,13 @@ for (var i = 0; i < args.Length; i++)
 }
 
 var count = countArg ?? (exportCalibration is not null ? 256 : 3000);
-var dataset = DefectDataset.Create(DefectDataset.DefaultSeed);
-Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}");
+// The data the model's metrics were measured on (its manifest says; --min-visibility overrides), so --verify regenerates them.
+var modelManifestPath = Path.Combine(model, ModelManifest.FileName);
+var minVisibility = minVisibilityArg ?? (File.Exists(modelManifestPath)
+    ? DefectDataset.MinVisibilityOf(ModelManifestReader.Read(modelManifestPath) is var m ? m.FindVariant(m.DefaultVariant ?? "fp32")?.Metrics : null)
+    : DefectDataset.DefaultMinVisibility);
+var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility);
+Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, minimum defect visibility {dataset.MinVisibility}");
 foreach (var s in Enum.GetValues<SurfaceSplit>())
 {
     Console.WriteLine($"  {s}: {string.Join(' ', dataset.SourcesOf(s).Select(x => x.Name))}");
@@ -106,12 +123,14 @@ if (preview is not null)
 {
     Directory.CreateDirectory(preview);
     var sw = Stopwatch.StartNew();
-    var scanned = surface is null ? count : count * 50;
+    var scanned = surface is null && visibility is null ? count : count * 50;
     var samples = Enumerable.Range(0, scanned).Select(i => dataset.Generate(split, i))
-        .Where(s => surface is null || s.Surface == surface).Take(count).ToArray();
+        .Where(s => surface is null || s.Surface == surface)
+        .Where(s => visibility is not { } v || (s.Label != DefectKind.Ok && s.Visibility.Ratio >= v.Low && s.Visibility.Ratio < v.High))
+        .Take(count).ToArray();
     if (samples.Length == 0)
     {
-        Console.Error.WriteLine($"No {split} sample among the first {scanned} is on surface '{surface}'; the {split} surfaces are listed above.");
+        Console.Error.WriteLine($"No {split} sample among the first {scanned} matches (surface '{surface ?? "any"}', visibility {visibility?.ToString() ?? "any"}); the {split} surfaces are listed above.");
         return 2;
     }
 
@@ -134,7 +153,7 @@ if (preview is not null)
     return 0;
 }
 
-var manifestPath = Path.Combine(model, ModelManifest.FileName);
+var manifestPath = modelManifestPath;
 var manifest = ModelManifestReader.Read(manifestPath);
 string[] variants = variantArg is null ? [.. manifest.Variants.Select(v => v.Name)] : [variantArg];
 var thresholdProblems = new List<string>();
@@ -213,6 +232,8 @@ if (writeManifest)
         {
             entry.Metrics[k] = v;
         }
+
+        entry.Metrics[DefectDataset.MinVisibilityMetric] = dataset.MinVisibility;
 
         // fp32's self-test reference comes from TorchSharp (the trainer); other variants have only ONNX Runtime.
         if (variant != "fp32")

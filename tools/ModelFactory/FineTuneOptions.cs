@@ -42,6 +42,9 @@ internal sealed class FineTuneOptions
     /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
     public bool ExtraTextures { get; set; }
 
+    /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/>; null: the one the model's manifest records (its fp32 variant's).</summary>
+    public double? MinVisibility { get; set; }
+
     /// <summary>Variant whose class maps the student imitates (the unpruned model).</summary>
     public string Teacher { get; set; } = "fp32";
 
@@ -59,6 +62,7 @@ internal sealed class FineTuneOptions
         Check(BinaryLossWeight >= 0 && double.IsFinite(BinaryLossWeight), "--binary-weight", BinaryLossWeight, ">= 0");
         Check(CamDistillWeight >= 0 && double.IsFinite(CamDistillWeight), "--cam-distill", CamDistillWeight, ">= 0");
         Check(FreshProcedural is >= 0 and <= 1, "--fresh-procedural", FreshProcedural, "between 0 and 1");
+        Check(MinVisibility is null or (>= 0 and <= 10), "--min-visibility", MinVisibility ?? 0, "between 0 and 10");
         Check(!string.IsNullOrWhiteSpace(Teacher), "--teacher", Teacher, "a variant name");
         Check(ValidationSize >= 100, "--validation", ValidationSize, "at least 100");
         Check(!string.IsNullOrWhiteSpace(FromVariant), "--from", FromVariant, "a variant name");

@@ -34,6 +34,9 @@ internal sealed class TrainingOptions
     /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
     public bool ExtraTextures { get; set; }
 
+    /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/> (0: the data of defect-cnn 1.0.0).</summary>
+    public double MinVisibility { get; set; } = EdgeAI.DefectData.DefectDataset.DefaultMinVisibility;
+
     /// <summary>Model version written to the manifest and the ONNX producer version (a retrained model gets a new one).</summary>
     public string Version { get; set; } = "1.0.0";
 
@@ -45,9 +48,9 @@ internal sealed class TrainingOptions
 
     public void Validate()
     {
-        if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100 || !(FreshProcedural is >= 0 and <= 1))
+        if (Epochs < 1 || PoolSize < BatchSize || BatchSize < 2 || !(LearningRate > 0) || ValidationSize < 100 || !(FreshProcedural is >= 0 and <= 1) || !(MinVisibility is >= 0 and <= 10))
         {
-            throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100, fresh-procedural 0..1.");
+            throw new ArgumentException("Invalid training options: need epochs >= 1, batch >= 2, pool >= batch, lr > 0, validation >= 100, fresh-procedural 0..1, min-visibility 0..10.");
         }
 
         if (!System.Version.TryParse(Version, out var parsed) || parsed.Build < 0 || parsed.Revision >= 0)
