@@ -17,7 +17,7 @@ calibration=$(mktemp -d)
 trap 'rm -rf "$calibration"' EXIT
 
 train() {
-  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 28 --fresh-procedural 0.5 --out "$model"
+  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 28 --fresh-procedural 0.5 --min-visibility 2 --version 1.1.0 --out "$model"
 }
 
 calibration_images() {
