@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using EdgeAI.Vision;
 
@@ -10,16 +11,22 @@ namespace EdgeAI.Agents.Inspection;
 /// <see cref="DroppedFrames"/>), so a slow model always works on the newest frames and nothing queues without
 /// bound; otherwise the pump waits and the source's own backlog takes the strain (a folder of files).
 /// </summary>
-/// <remarks>One pump and one reader. Frames still queued when the queue is disposed are disposed.</remarks>
+/// <remarks>
+/// One pump and one reader. Frames still queued when the queue is disposed are disposed. Each frame read comes with
+/// the queue's drops before it, computed from the frame's position in the pump's order rather than from the drop
+/// counter: the channel reports a drop after the newer frame is already readable, so a reader taking that frame at
+/// once would see the counter one short.
+/// </remarks>
 internal sealed class FrameQueue : IDisposable
 {
-    private readonly Channel<Frame> _channel;
+    private readonly Channel<Entry> _channel;
     private long _dropped;
+    private long _written;
 
     public FrameQueue(int capacity, bool dropOldest)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
-        _channel = Channel.CreateBounded<Frame>(
+        _channel = Channel.CreateBounded<Entry>(
             new BoundedChannelOptions(capacity)
             {
                 FullMode = dropOldest ? BoundedChannelFullMode.DropOldest : BoundedChannelFullMode.Wait,
@@ -45,7 +52,8 @@ internal sealed class FrameQueue : IDisposable
             {
                 try
                 {
-                    await _channel.Writer.WriteAsync(frame, cancellationToken).ConfigureAwait(false);
+                    await _channel.Writer.WriteAsync(new Entry(frame, _written), cancellationToken).ConfigureAwait(false);
+                    _written++;
                 }
                 catch
                 {
@@ -70,23 +78,43 @@ internal sealed class FrameQueue : IDisposable
         _channel.Writer.TryComplete(failure);
     }
 
-    /// <summary>The queued frames in arrival order, until the pump completes; the caller disposes each.</summary>
+    /// <summary>
+    /// The queued frames in arrival order, until the pump completes, each with the number of frames this queue dropped
+    /// before it (exact: every frame the pump queued before it and this reader did not get); the caller disposes each.
+    /// </summary>
     /// <exception cref="Exception">Whatever ended the source (a refused stream, ffmpeg missing).</exception>
-    public IAsyncEnumerable<Frame> ReadAllAsync(CancellationToken cancellationToken) => _channel.Reader.ReadAllAsync(cancellationToken);
+    public async IAsyncEnumerable<QueuedFrame> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long read = 0;
+        await foreach (var entry in _channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new QueuedFrame(entry.Frame, entry.Position - read);
+            read++;
+        }
+    }
 
     /// <summary>Disposes the frames still waiting; call after the pump has finished.</summary>
     public void Dispose()
     {
         _channel.Writer.TryComplete();
-        while (_channel.Reader.TryRead(out var frame))
+        while (_channel.Reader.TryRead(out var entry))
         {
-            frame.Dispose();
+            entry.Frame.Dispose();
         }
     }
 
-    private void OnDropped(Frame frame)
+    private void OnDropped(Entry entry)
     {
-        frame.Dispose();
+        entry.Frame.Dispose();
         Interlocked.Increment(ref _dropped);
     }
+
+    /// <param name="Frame">The frame.</param>
+    /// <param name="Position">How many frames the pump queued before it.</param>
+    private readonly record struct Entry(Frame Frame, long Position);
 }
+
+/// <summary>A frame out of a <see cref="FrameQueue"/>.</summary>
+/// <param name="Frame">The frame; the reader disposes it.</param>
+/// <param name="DroppedBefore">Frames the queue discarded before this one (all its drops so far).</param>
+internal readonly record struct QueuedFrame(Frame Frame, long DroppedBefore);

@@ -64,11 +64,11 @@ internal sealed partial class InspectionLoop : IDisposable
         long frames = 0;
         try
         {
-            await foreach (var frame in queue.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (frame, queueDrops) in queue.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 using (frame)
                 {
-                    Process(frame, camera.DroppedFrames + queue.DroppedFrames, camera.CorruptFrames);
+                    Process(frame, camera.DroppedFrames + queueDrops, camera.CorruptFrames);
                     frames++;
                 }
             }
