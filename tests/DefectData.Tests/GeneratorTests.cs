@@ -165,9 +165,14 @@ public sealed class GeneratorTests
         // About a quarter of the defects (60% of samples) were below 2 on the test surfaces.
         Assert.True(raised > 5 && same > 60, $"raised {raised}, unchanged {same}");
         // A model's manifest names the definition its metrics were measured on; one without the key, the current one.
-        Assert.Equal(0, DefectDataset.MinVisibilityOf(new Dictionary<string, double> { [DefectDataset.MinVisibilityMetric] = 0, ["testRocAuc"] = 0.97 }));
-        Assert.Equal(DefectDataset.DefaultMinVisibility, DefectDataset.MinVisibilityOf(new Dictionary<string, double> { ["testRocAuc"] = 0.97 }));
-        Assert.Equal(DefectDataset.DefaultMinVisibility, DefectDataset.MinVisibilityOf(null));
+        var recorded = new Dictionary<string, double> { [DefectDataset.MinVisibilityMetric] = 0, ["testRocAuc"] = 0.97 };
+        var unrecorded = new Dictionary<string, double> { ["testRocAuc"] = 0.97 };
+        Assert.Equal(0, DefectDataset.MinVisibilityOf([recorded]));
+        Assert.Equal(0, DefectDataset.MinVisibilityOf([unrecorded, recorded, recorded])); // a variant added since (pruned) says nothing
+        Assert.Equal(DefectDataset.DefaultMinVisibility, DefectDataset.MinVisibilityOf([unrecorded]));
+        Assert.Equal(DefectDataset.DefaultMinVisibility, DefectDataset.MinVisibilityOf([]));
+        var other = new Dictionary<string, double> { [DefectDataset.MinVisibilityMetric] = 2 };
+        Assert.Contains("different data definitions", Assert.Throws<InvalidDataException>(() => DefectDataset.MinVisibilityOf([recorded, other])).Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentOutOfRangeException>(() => DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false, minVisibility: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false, minVisibility: double.NaN));
     }

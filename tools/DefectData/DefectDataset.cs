@@ -171,9 +171,22 @@ public sealed class DefectDataset
         return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, minVisibility);
     }
 
-    /// <summary>The data definition a model variant was measured on: its <see cref="MinVisibilityMetric"/>, else <see cref="DefaultMinVisibility"/>.</summary>
-    public static double MinVisibilityOf(IReadOnlyDictionary<string, double>? metrics) =>
-        metrics is not null && metrics.TryGetValue(MinVisibilityMetric, out var v) ? v : DefaultMinVisibility;
+    /// <summary>
+    /// The data definition a model was measured on, from its variants' metrics: the <see cref="MinVisibilityMetric"/> the
+    /// variants that record it give, else <see cref="DefaultMinVisibility"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">Two variants record different definitions (their metrics are not comparable).</exception>
+    public static double MinVisibilityOf(IEnumerable<IReadOnlyDictionary<string, double>> variantMetrics)
+    {
+        ArgumentNullException.ThrowIfNull(variantMetrics);
+        var recorded = variantMetrics.Select(m => m.TryGetValue(MinVisibilityMetric, out var v) ? v : (double?)null).OfType<double>().Distinct().ToArray();
+        return recorded.Length switch
+        {
+            0 => DefaultMinVisibility,
+            1 => recorded[0],
+            _ => throw new InvalidDataException($"The model's variants record different data definitions ('{MinVisibilityMetric}': {string.Join(", ", recorded)}); measure them on one."),
+        };
+    }
 
     /// <summary>The sources of one split.</summary>
     public IEnumerable<SurfaceSource> SourcesOf(SurfaceSplit split) =>
@@ -215,9 +228,8 @@ public sealed class DefectDataset
         var rgb = new float[size * size * 3];
         var mask = new byte[size * size];
         source.Render(rng, rgb, size);
-        var surface = label != DefectKind.Ok ? (float[])rgb.Clone() : null;
-        var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size, MinVisibility) : 0;
-        var visibility = surface is null ? default : DefectVisibility.Measure(surface, rgb, mask, size);
+        DefectVisibility visibility = default;
+        var drawnContrast = label != DefectKind.Ok ? DefectPainter.Paint(label, rng, rgb, mask, size, MinVisibility, out visibility) : 0;
 
         ApplyCamera(rng, rgb, size);
         var bytes = new byte[rgb.Length];

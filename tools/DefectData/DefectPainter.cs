@@ -25,8 +25,21 @@ internal static class DefectPainter
     /// Draws a defect of <paramref name="kind"/> and returns its contrast as drawn, before raising it to
     /// <see cref="MinContrast"/> or <paramref name="minVisibility"/> times the local surface contrast, whichever is higher.
     /// </summary>
-    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size, double minVisibility = 0)
+    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size, double minVisibility = 0) =>
+        Paint(kind, rng, rgb, mask, size, minVisibility, out _);
+
+    /// <summary>As the overload above, and measures the painted defect against the unpainted surface.</summary>
+    /// <param name="kind">The defect class; <see cref="DefectKind.Ok"/> paints nothing.</param>
+    /// <param name="rng">Draws the defect's shape, place and strength.</param>
+    /// <param name="rgb">Interleaved RGB in [0, 1], painted in place.</param>
+    /// <param name="mask">Set to 1 on the defect's pixels.</param>
+    /// <param name="size">Side length of the image.</param>
+    /// <param name="minVisibility">Least visibility the defect is raised to (0: only the absolute minimum contrast).</param>
+    /// <param name="visibility">The painted defect against the unpainted surface (default for <see cref="DefectKind.Ok"/>).</param>
+    /// <returns>The defect's contrast as drawn, before any raise.</returns>
+    public static double Paint(DefectKind kind, SeededRandom rng, Span<float> rgb, Span<byte> mask, int size, double minVisibility, out DefectVisibility visibility)
     {
+        visibility = default;
         var before = rgb.ToArray();
         var coverage = new float[size * size];
         switch (kind)
@@ -67,6 +80,7 @@ internal static class DefectPainter
             Amplify(before, rgb, mask, target / Math.Max(drawn, 1e-3), target);
         }
 
+        visibility = DefectVisibility.Measure(before, rgb, mask, size);
         return drawn;
     }
 

@@ -82,7 +82,9 @@ internal static class Evaluator
                 truth[k] = (int)batch[i].Label;
                 positive[k] = batch[i].Label != DefectKind.Ok;
                 surfaces[k] = batch[i].Surface;
-                visibility[k] = batch[i].Visibility.Ratio;
+                // At 3 decimals: a defect the painter raised to the minimum visibility (2) measures 2 less float rounding and
+                // belongs with 2 in the bins below, not in the one under it.
+                visibility[k] = Math.Round(batch[i].Visibility.Ratio, 3);
                 predicted[k] = DetectionMetrics.ArgMax(row);
                 if (positive[k])
                 {
@@ -168,13 +170,12 @@ internal static class Evaluator
         // How visible the missed defects were: a defect that changes pixels less than its surface varies around it is hard to
         // see for anyone, and a recall target means something different on such samples.
         t.AppendLine(ci, $"by defect visibility (painted contrast / mean absolute deviation of the unpainted surface within {DefectVisibility.Margin} px of the defect), at the variant's threshold:");
-        // Binned at 3 decimals: a defect the painter raised to the minimum visibility (2) measures 2 less float rounding and
-        // belongs with 2, not in the bin below. 1.5-2 holds the raised defects that clipping at 0 or 1 kept under it.
+        // 1.5-2 holds the raised defects that clipping at 0 or 1 kept under the minimum visibility.
         double[] edges = [0, 0.5, 1, 1.5, 2, 4, double.PositiveInfinity];
         for (var b = 0; b + 1 < edges.Length; b++)
         {
             var (lo, hi) = (edges[b], edges[b + 1]);
-            var bin = Enumerable.Range(0, count).Where(i => positive[i] && Math.Round(visibility[i], 3) >= lo && Math.Round(visibility[i], 3) < hi).ToArray();
+            var bin = Enumerable.Range(0, count).Where(i => positive[i] && visibility[i] >= lo && visibility[i] < hi).ToArray();
             var caught = bin.Count(i => scores[i] > threshold);
             var name = double.IsPositiveInfinity(hi) ? $">= {lo:0.#}" : $"{lo:0.#} - {hi:0.#}";
             t.AppendLine(ci, $"  {name,-10} defective {caught,4} / {bin.Length,4} = {(double)caught / Math.Max(bin.Length, 1):F3}");

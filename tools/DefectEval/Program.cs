@@ -86,10 +86,9 @@ for (var i = 0; i < args.Length; i++)
 
 var count = countArg ?? (exportCalibration is not null ? 256 : 3000);
 // The data the model's metrics were measured on (its manifest says; --min-visibility overrides), so --verify regenerates them.
-var modelManifestPath = Path.Combine(model, ModelManifest.FileName);
-var minVisibility = minVisibilityArg ?? (File.Exists(modelManifestPath)
-    ? DefectDataset.MinVisibilityOf(ModelManifestReader.Read(modelManifestPath) is var m ? m.FindVariant(m.DefaultVariant ?? "fp32")?.Metrics : null)
-    : DefectDataset.DefaultMinVisibility);
+var manifestPath = Path.Combine(model, ModelManifest.FileName);
+var modelManifest = File.Exists(manifestPath) ? ModelManifestReader.Read(manifestPath) : null;
+var minVisibility = minVisibilityArg ?? DefectDataset.MinVisibilityOf(modelManifest?.Variants.Select(v => v.Metrics) ?? []);
 var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility);
 Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, minimum defect visibility {dataset.MinVisibility}");
 foreach (var s in Enum.GetValues<SurfaceSplit>())
@@ -153,8 +152,7 @@ if (preview is not null)
     return 0;
 }
 
-var manifestPath = modelManifestPath;
-var manifest = ModelManifestReader.Read(manifestPath);
+var manifest = modelManifest ?? ModelManifestReader.Read(manifestPath); // (throws the reader's error naming the missing file)
 string[] variants = variantArg is null ? [.. manifest.Variants.Select(v => v.Name)] : [variantArg];
 var thresholdProblems = new List<string>();
 if (split == SurfaceSplit.Test && (writeManifest || verify))

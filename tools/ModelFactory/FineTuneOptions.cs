@@ -42,7 +42,7 @@ internal sealed class FineTuneOptions
     /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
     public bool ExtraTextures { get; set; }
 
-    /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/>; null: the one the model's manifest records (its fp32 variant's).</summary>
+    /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/>; null: the one the model's manifest records.</summary>
     public double? MinVisibility { get; set; }
 
     /// <summary>Variant whose class maps the student imitates (the unpruned model).</summary>
