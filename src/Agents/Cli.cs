@@ -13,6 +13,7 @@ internal static class Cli
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
+        root.Subcommands.Add(CalibrateThresholdCommand.Create());
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

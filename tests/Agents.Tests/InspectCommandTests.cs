@@ -72,6 +72,58 @@ public sealed class InspectCommandTests : IDisposable
         Assert.True(int8.GetProperty("defective").GetBoolean());
     }
 
+    [Fact]
+    public async Task A_threshold_taught_from_pictures_rejects_the_share_asked_when_inspect_uses_it()
+    {
+        // The eight demo pictures stand in for a line's good parts: at 25% the taught threshold is the third highest score,
+        // so inspect with it rejects exactly the two above it. Scores are compared unrounded, as the agent does: a threshold
+        // taken from rounded scores would reject the picture it came from about half the time.
+        var demo = Path.Combine(DefectModel, "demo");
+        var r = await Edgeai.RunAsync(Timeout, "calibrate-threshold", demo, "--false-rejects", "0.25", "--models", RepoPaths.Models, "--variant", "int8");
+        Assert.True(r.ExitCode == 0, r.Stderr);
+        Assert.Contains("8 good pictures, variant int8", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("rejects 2 of 8", r.Stdout, StringComparison.Ordinal);
+        Assert.Contains("note: 8 pictures allow only 2 rejects at this rate; 20 or more", r.Stdout, StringComparison.Ordinal);
+        var use = r.Stdout.Split('\n').Single(l => l.StartsWith("use it: Inspection:DefectThreshold=", StringComparison.Ordinal));
+        const string Prefix = "use it: Inspection:DefectThreshold=";
+        var taught = use[Prefix.Length..use.IndexOf(' ', Prefix.Length)];
+
+        var inspected = await Edgeai.RunAsync(Timeout, "inspect", demo, "--models", RepoPaths.Models, "--variant", "int8", "--threshold", taught, "--json");
+        Assert.True(inspected.ExitCode == 0, inspected.Stderr);
+        using var doc = JsonDocument.Parse(inspected.Stdout);
+        var results = doc.RootElement.EnumerateArray().ToArray();
+        Assert.Equal(8, results.Length);
+        Assert.All(results, x => Assert.Equal(double.Parse(taught, System.Globalization.CultureInfo.InvariantCulture), x.GetProperty("threshold").GetDouble()));
+        Assert.Equal(2, results.Count(x => x.GetProperty("defective").GetBoolean()));
+        var third = results.Select(x => x.GetProperty("defectScore").GetDouble()).OrderDescending().ElementAt(2);
+        Assert.Equal(third, double.Parse(taught, System.Globalization.CultureInfo.InvariantCulture), 6);
+    }
+
+    [Fact]
+    public async Task Calibration_names_an_unreadable_picture_and_refuses_bad_settings()
+    {
+        File.Copy(Path.Combine(DefectModel, "demo", "04-ok.png"), _dir.File("a-good.png"));
+        await File.WriteAllBytesAsync(_dir.File("b-truncated.png"), File.ReadAllBytes(Path.Combine(DefectModel, "demo", "04-ok.png"))[..80]);
+        var r = await Edgeai.RunAsync(Timeout, "calibrate-threshold", _dir.Path, "--models", RepoPaths.Models);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("skipped", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("b-truncated.png", r.Stderr, StringComparison.Ordinal);
+        Assert.Contains("1 good pictures", r.Stdout, StringComparison.Ordinal);
+
+        var rate = await Edgeai.RunAsync(Timeout, "calibrate-threshold", _dir.Path, "--false-rejects", "0.7", "--models", RepoPaths.Models);
+        Assert.Equal(2, rate.ExitCode);
+        Assert.Contains("--false-rejects 0.7 is not a share of parts; expected 0-0.5", rate.Stderr, StringComparison.Ordinal);
+
+        var empty = Directory.CreateDirectory(_dir.File("empty")).FullName;
+        var none = await Edgeai.RunAsync(Timeout, "calibrate-threshold", empty, "--models", RepoPaths.Models);
+        Assert.Equal(2, none.ExitCode);
+        Assert.Contains("no readable PNG, JPEG or BMP pictures", none.Stderr, StringComparison.Ordinal);
+
+        var threshold = await Edgeai.RunAsync(Timeout, "inspect", _dir.File("a-good.png"), "--models", RepoPaths.Models, "--threshold", "1.5");
+        Assert.Equal(2, threshold.ExitCode);
+        Assert.Contains("--threshold 1.5 is not a defect score; expected 0-1", threshold.Stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<JsonElement> InspectAsync(string image, string models, string variant)
     {
         var r = await Edgeai.RunAsync(Timeout, "inspect", image, "--models", models, "--variant", variant, "--json");

@@ -85,6 +85,26 @@ public sealed class InspectionAgentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_taught_defect_threshold_in_the_configuration_decides_instead_of_the_variants()
+    {
+        // The same copy (int8's own threshold 1 rejects nothing), with the line's taught threshold 0.5 configured: the parts
+        // scoring above 0.5 are rejected, the rest pass, and every result reports 0.5.
+        var models = ModelCopies.WithVariantThreshold(_dir.File("models"), "int8", 1.0);
+        var camera = Directory.CreateDirectory(_dir.File("camera")).FullName;
+        Start($$"""{ "Variant": "int8", "DefectThreshold": 0.5, "Source": { "Kind": "folder", "Path": "{{camera}}", "IncludeExistingFiles": true, "PollInterval": "00:00:00.100" } }""", models);
+
+        Drop(camera, "00-dent.png");
+        Drop(camera, "04-ok.png");
+        Drop(camera, "07-hole.png");
+        var results = await WaitForResultsAsync(3);
+
+        Assert.All(results, r => Assert.Equal(0.5, r.GetProperty("threshold").GetDouble()));
+        Assert.All(results, r => Assert.Equal(r.GetProperty("defectScore").GetDouble() > 0.5, r.GetProperty("defective").GetBoolean()));
+        Assert.Contains(results, r => r.GetProperty("defective").GetBoolean());
+        Assert.Contains(results, r => !r.GetProperty("defective").GetBoolean());
+    }
+
+    [Fact]
     public async Task Mjpeg_source_inspects_every_part_of_the_stream_and_reconnects_when_it_ends()
     {
         var jpegs = Directory.GetFiles(Demo, "*.png").Order(StringComparer.Ordinal).Select(ToJpeg).ToArray();

@@ -267,6 +267,29 @@ public sealed class GeneratorTests
     }
 
     [Fact]
+    public void Pictures_on_one_surface_stay_on_it_repeat_from_their_index_and_share_no_sample_of_the_split()
+    {
+        var data = DefectDataset.Create(DefectDataset.DefaultSeed, requireTextures: false);
+        var surface = data.SourcesOf(SurfaceSplit.Test).First();
+        var first = data.GenerateOn(surface, SurfaceSplit.Test, 3, stream: 0, DefectKind.Ok);
+        Assert.Equal(surface.Name, first.Surface);
+        Assert.Equal(DefectKind.Ok, first.Label);
+        Assert.Equal(first.Rgb, data.GenerateOn(surface, SurfaceSplit.Test, 3, stream: 0, DefectKind.Ok).Rgb);
+        Assert.NotEqual(first.Rgb, data.GenerateOn(surface, SurfaceSplit.Test, 4, stream: 0, DefectKind.Ok).Rgb);
+        Assert.NotEqual(first.Rgb, data.GenerateOn(surface, SurfaceSplit.Test, 3, stream: 1, DefectKind.Ok).Rgb);
+        Assert.Equal(DefectKind.Hole, data.GenerateOn(surface, SurfaceSplit.Test, 3, stream: 0, DefectKind.Hole).Label);
+
+        // None of the split's own samples (stream 0, the evaluated ones) is one of these pictures.
+        var own = Enumerable.Range(0, 3000).Select(i => data.Generate(SurfaceSplit.Test, i)).Where(x => x.Surface == surface.Name).Select(x => Convert.ToHexString(x.Rgb)).ToHashSet();
+        Assert.NotEmpty(own);
+        Assert.All(Enumerable.Range(0, 100), i => Assert.DoesNotContain(Convert.ToHexString(data.GenerateOn(surface, SurfaceSplit.Test, i, 0, DefectKind.Ok).Rgb), own));
+
+        var trainSource = data.SourcesOf(SurfaceSplit.Train).First();
+        var ex = Assert.Throws<ArgumentException>(() => data.GenerateOn(trainSource, SurfaceSplit.Test, 0, 0, DefectKind.Ok));
+        Assert.Contains($"'{trainSource.Name}' is not a Test source", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Extra_training_textures_go_to_training_only_and_leave_validation_and_test_unchanged()
     {
         // Needs Debian's gimp-data-extras (tools/test.sh installs it): requireTextures makes a missing file fail here.

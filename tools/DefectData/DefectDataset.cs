@@ -11,7 +11,8 @@ namespace EdgeAI.DefectData;
 /// Surface sources are split whole: within each family, sorted by name, source <c>k</c> goes to test when
 /// <c>k % 5 == 2</c>, to validation when <c>k % 5 == 4</c>, otherwise to training. The test metric is therefore
 /// measured on textures and material parameter sets the model never saw. The optional
-/// <see cref="TextureLibrary.ExtraFamily"/> (see <see cref="ExtraTrainingTextures"/>) goes to training whole.
+/// <see cref="TextureLibrary.ExtraFamily"/> (see <see cref="ExtraTrainingTextures"/>) and <see cref="AggregateSurface.FamilyName"/>
+/// (see <see cref="AggregateTrainingSurfaces"/>) go to training whole.
 /// </remarks>
 public sealed class DefectDataset
 {
@@ -50,12 +51,13 @@ public sealed class DefectDataset
 
     private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
 
-    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures, double minVisibility)
+    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures, bool aggregateTrainingSurfaces, double minVisibility)
     {
         Seed = seed;
         MinVisibility = minVisibility;
         FreshProcedural = freshProcedural;
         ExtraTrainingTextures = extraTrainingTextures;
+        AggregateTrainingSurfaces = aggregateTrainingSurfaces;
         Sources = sources;
         Fingerprint = fingerprint;
         foreach (var split in Enum.GetValues<SurfaceSplit>())
@@ -68,7 +70,7 @@ public sealed class DefectDataset
             var k = 0;
             foreach (var source in group.OrderBy(s => s.Name, StringComparer.Ordinal))
             {
-                var split = group.Key == TextureLibrary.ExtraFamily ? SurfaceSplit.Train : SplitOf(k++);
+                var split = group.Key is TextureLibrary.ExtraFamily or AggregateSurface.FamilyName ? SurfaceSplit.Train : SplitOf(k++);
                 if (!_byFamily[split].TryGetValue(group.Key, out var list))
                 {
                     list = [];
@@ -99,6 +101,13 @@ public sealed class DefectDataset
     /// </summary>
     public bool ExtraTrainingTextures { get; }
 
+    /// <summary>
+    /// Whether the training split also holds the procedural <see cref="AggregateSurface"/> family (gravel, crushed stone,
+    /// concrete; a fresh parameter set per sample), drawn as often as each other family. Validation and test have no source of
+    /// it, so they do not change.
+    /// </summary>
+    public bool AggregateTrainingSurfaces { get; }
+
     /// <summary>Least visibility every split's defects are raised to, see <see cref="DefaultMinVisibility"/>.</summary>
     public double MinVisibility { get; }
 
@@ -122,8 +131,9 @@ public sealed class DefectDataset
     /// <param name="extraTrainingTextures">See <see cref="ExtraTrainingTextures"/> (needs Debian's <c>gimp-data-extras</c>).</param>
     /// <exception cref="FileNotFoundException">A listed texture is missing and <paramref name="requireTextures"/> is set.</exception>
     /// <param name="minVisibility">See <see cref="MinVisibility"/>; 0 to 10.</param>
+    /// <param name="aggregateTrainingSurfaces">See <see cref="AggregateTrainingSurfaces"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="freshProcedural"/> is outside 0..1 or <paramref name="minVisibility"/> outside 0..10.</exception>
-    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false, double minVisibility = DefaultMinVisibility)
+    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false, double minVisibility = DefaultMinVisibility, bool aggregateTrainingSurfaces = false)
     {
         if (!(minVisibility >= 0 && minVisibility <= 10))
         {
@@ -157,6 +167,11 @@ public sealed class DefectDataset
             }
         }
 
+        if (aggregateTrainingSurfaces)
+        {
+            sources.Add(new AggregateSurface());
+        }
+
         foreach (var s in sources.OrderBy(s => s.Name, StringComparer.Ordinal))
         {
             hash.AppendData(Encoding.UTF8.GetBytes(s.Name + "\n"));
@@ -168,7 +183,7 @@ public sealed class DefectDataset
             hash.AppendData(Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"min-visibility {minVisibility:R}\n")));
         }
 
-        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, minVisibility);
+        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, aggregateTrainingSurfaces, minVisibility);
     }
 
     /// <summary>
@@ -224,6 +239,31 @@ public sealed class DefectDataset
             source = new ProceduralSurface(source.Family, ProceduralVariants + rng.NextInt(1 << 30));
         }
 
+        return Render(source, rng, label);
+    }
+
+    /// <summary>
+    /// Generates picture <paramref name="index"/> of a given <paramref name="label"/> on one <paramref name="source"/> of
+    /// <paramref name="split"/>, from a sequence of its own (<paramref name="stream"/>) that no sample of
+    /// <see cref="Generate(SurfaceSplit, long, int)"/> shares: a line's pictures of one surface, e.g. the good parts a reject
+    /// threshold is taught from.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is not a source of <paramref name="split"/>.</exception>
+    public DefectSample GenerateOn(SurfaceSource source, SurfaceSplit split, long index, int stream, DefectKind label)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (!_byFamily[split].TryGetValue(source.Family, out var list) || !list.Contains(source))
+        {
+            throw new ArgumentException($"Surface '{source.Name}' is not a {split} source.", nameof(source));
+        }
+
+        // The top bit of the stream word keeps these sequences apart from Generate's (whose stream is an epoch number).
+        var rng = new SeededRandom(SeededRandom.Mix(Seed, ((ulong)split << 32) | (1UL << 31) | (uint)stream, (ulong)index));
+        return Render(source, rng, label);
+    }
+
+    private DefectSample Render(SurfaceSource source, SeededRandom rng, DefectKind label)
+    {
         const int size = ImageSize;
         var rgb = new float[size * size * 3];
         var mask = new byte[size * size];

@@ -21,6 +21,9 @@ internal static class Evaluator
 
     private const int Batch = 50;
 
+    /// <summary>Good pictures per surface a line's own threshold is taught from (a few minutes of a line's production).</summary>
+    public const int TeachInPictures = 200;
+
     /// <summary>The pointing game's 15 px at 224 px, scaled to 64 px.</summary>
     private const double PointingTolerance = 4;
 
@@ -112,6 +115,38 @@ internal static class Evaluator
             }
         }
 
+        // A line's commissioning: each surface's own threshold, taught from further good pictures of it that no evaluated sample
+        // shares (what `edgeai calibrate-threshold` does on a device), then applied to that surface's evaluated samples.
+        var taught = new Dictionary<string, double>(StringComparer.Ordinal);
+        var stream = 0;
+        foreach (var source in dataset.SourcesOf(split))
+        {
+            var good = new double[TeachInPictures];
+            for (var start = 0; start < good.Length; start += Batch)
+            {
+                var n = Math.Min(Batch, good.Length - start);
+                var first = start;
+                var s = stream;
+                Parallel.For(0, n, i => batch[i] = dataset.GenerateOn(source, split, first + i, s, DefectKind.Ok));
+                var input = runner.Input<float>("image");
+                input.Clear();
+                for (var i = 0; i < n; i++)
+                {
+                    batch[i].WriteChw(input.Slice(i * 3 * size * size, 3 * size * size), mean, std);
+                }
+
+                runner.Run();
+                var logits = runner.Output<float>("logits");
+                for (var i = 0; i < n; i++)
+                {
+                    good[start + i] = 1 - Softmax(logits.Slice(i * classes, classes))[0];
+                }
+            }
+
+            taught[source.Name] = DetectionMetrics.ThresholdForFalseRejectRate(good, FalseRejectTarget);
+            stream++;
+        }
+
         var evalSeconds = sw.Elapsed.TotalSeconds;
         if (camPreview is not null && previewSamples.Count > 0)
         {
@@ -181,6 +216,23 @@ internal static class Evaluator
             t.AppendLine(ci, $"  {name,-10} defective {caught,4} / {bin.Length,4} = {(double)caught / Math.Max(bin.Length, 1):F3}");
         }
 
+        // The same samples with each surface's taught threshold: how a commissioned line would do on surfaces the model never saw.
+        t.AppendLine(ci, $"each surface's own threshold, taught at 2% false rejects from {TeachInPictures} further good pictures of it (edgeai calibrate-threshold):");
+        var taughtOk = Enumerable.Range(0, count).Where(i => !positive[i]).ToArray();
+        var taughtBad = Enumerable.Range(0, count).Where(i => positive[i]).ToArray();
+        var taughtFrr = taughtOk.Count(i => scores[i] > taught[surfaces[i]]) / (double)Math.Max(taughtOk.Length, 1);
+        var taughtRecall = taughtBad.Count(i => scores[i] > taught[surfaces[i]]) / (double)Math.Max(taughtBad.Length, 1);
+        t.AppendLine(ci, $"  recall {taughtRecall:F4}, false rejects {taughtFrr:F4} (all surfaces)");
+        foreach (var group in Enumerable.Range(0, count).GroupBy(i => surfaces[i]).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var own = taught[group.Key];
+            var ok = group.Count(i => !positive[i]);
+            var rejected = group.Count(i => !positive[i] && scores[i] > own);
+            var bad = group.Count(i => positive[i]);
+            var caught = group.Count(i => positive[i] && scores[i] > own);
+            t.AppendLine(ci, $"  {group.Key,-22} threshold {own:F6}   ok {rejected,3} / {ok,3}   defective {caught,3} / {bad,3} = {(double)caught / Math.Max(bad, 1):F3}");
+        }
+
         t.AppendLine(ci, $"localization (pointing game: CAM peak, at its cell's centre, within {PointingTolerance} px of a defect-mask pixel):");
         t.AppendLine(ci, $"  map of the predicted defect class {pointing:F4} (within 2 px: {(double)hitsTight / defects:F4}); map of the true class {pointingTrue:F4} ({defects} defective samples)");
         t.AppendLine(ci, $"  by true class: {string.Join(", ", Enumerable.Range(1, classes - 1).Select(c => $"{m.Labels[c]} {(double)classHits[c] / Math.Max(classCount[c], 1):F3}"))}");
@@ -199,6 +251,8 @@ internal static class Evaluator
             ["testAccuracy6Class"] = Math.Round(accuracy, 5),
             ["testMacroF1"] = Math.Round(macroF1, 5),
             ["testPointingGame"] = Math.Round(pointing, 5),
+            ["testRecallTaughtThresholds"] = Math.Round(taughtRecall, 5),
+            ["testFalseRejectRateTaughtThresholds"] = Math.Round(taughtFrr, 5),
             ["testSamples"] = count,
             ["latencyMsP50Batch1X64"] = Math.Round(latency.P50, 4),
         };

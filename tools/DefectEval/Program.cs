@@ -15,6 +15,7 @@ using EdgeAI.Inference;
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24] [--surface wood/2]
 //        [--visibility LO:HI]   (--surface keeps only that surface's samples among the first --count x 50 of the split; --visibility
 //        only defects whose DefectVisibility.Ratio is in [LO, HI), e.g. 1:2)
+//        [--aggregate]   (the training split with the procedural stone aggregates: --split train --surface aggregate/fresh)
 //   any mode: --min-visibility X   the data definition; default: the model manifest's 'dataMinVisibility' metric (absent: the
 //        current DefectDataset.DefaultMinVisibility; defect-cnn 1.0.0 records 0), DefaultMinVisibility without a manifest
 var model = "models/defect-cnn";
@@ -30,6 +31,7 @@ string? camPreview = null;
 string? surface = null;
 (double Low, double High)? visibility = null;
 double? minVisibilityArg = null;
+var aggregate = false;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
 {
@@ -75,6 +77,9 @@ for (var i = 0; i < args.Length; i++)
             var bounds = args[++i].Split(':');
             visibility = (double.Parse(bounds[0], CultureInfo.InvariantCulture), double.Parse(bounds[1], CultureInfo.InvariantCulture));
             break;
+        case "--aggregate":
+            aggregate = true;
+            break;
         case "--split":
             split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
             break;
@@ -89,7 +94,7 @@ var count = countArg ?? (exportCalibration is not null ? 256 : 3000);
 var manifestPath = Path.Combine(model, ModelManifest.FileName);
 var modelManifest = File.Exists(manifestPath) ? ModelManifestReader.Read(manifestPath) : null;
 var minVisibility = minVisibilityArg ?? DefectDataset.MinVisibilityOf(modelManifest?.Variants.Select(v => v.Metrics) ?? []);
-var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility);
+var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility, aggregateTrainingSurfaces: aggregate);
 Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, minimum defect visibility {dataset.MinVisibility}");
 foreach (var s in Enum.GetValues<SurfaceSplit>())
 {

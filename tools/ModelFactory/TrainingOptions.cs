@@ -34,6 +34,9 @@ internal sealed class TrainingOptions
     /// <summary>Add the training-only texture family, see <see cref="EdgeAI.DefectData.DefectDataset.ExtraTrainingTextures"/>.</summary>
     public bool ExtraTextures { get; set; }
 
+    /// <summary>Add the training-only procedural stone aggregates, see <see cref="EdgeAI.DefectData.DefectDataset.AggregateTrainingSurfaces"/>.</summary>
+    public bool AggregateSurfaces { get; set; }
+
     /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/> (0: the data of defect-cnn 1.0.0).</summary>
     public double MinVisibility { get; set; } = EdgeAI.DefectData.DefectDataset.DefaultMinVisibility;
 

@@ -23,39 +23,25 @@ internal static class InspectCommand
         var variant = new Option<string?>("--variant") { Description = "Model variant (default: the manifest's)." };
         var overlay = new Option<string?>("--overlay") { Description = "Write a heatmap overlay PNG per image into this folder." };
         var json = new Option<bool>("--json") { Description = "Print one JSON array of results (for scripts)." };
+        var threshold = new Option<double?>("--threshold") { Description = "Reject above this defect score, 0-1 (e.g. from 'edgeai calibrate-threshold'; default: the variant's from the manifest)." };
         var command = new Command("inspect", "Run the defect model on images and print class, defect score and box per image.")
         {
-            path, models, model, variant, overlay, json,
+            path, models, model, variant, overlay, json, threshold,
         };
-        command.SetAction(parse => Execute(parse.GetValue(path)!, Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(variant), parse.GetValue(overlay), parse.GetValue(json)));
+        command.SetAction(parse => Execute(parse.GetValue(path)!, Path.Combine(parse.GetValue(models)!, parse.GetValue(model)!), parse.GetValue(variant), parse.GetValue(overlay), parse.GetValue(json), parse.GetValue(threshold)));
         return command;
     }
 
-    public static int Execute(string path, string modelDirectory, string? variant, string? overlayDir, bool json)
+    public static int Execute(string path, string modelDirectory, string? variant, string? overlayDir, bool json, double? threshold = null)
     {
-        string[] files;
-        if (Directory.Exists(path))
+        if (threshold is { } t && !(t is >= 0 and <= 1))
         {
-            files = Directory.GetFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToArray();
-        }
-        else if (File.Exists(path))
-        {
-            files = [path];
-        }
-        else
-        {
-            Console.Error.WriteLine($"edgeai inspect: '{path}' is neither an image file nor a folder.");
+            Console.Error.WriteLine($"edgeai inspect: --threshold {t.ToString(CultureInfo.InvariantCulture)} is not a defect score; expected 0-1.");
             return ExitCodes.BadUsage;
         }
 
-        EdgeModel loaded;
-        try
+        if (ListImages("inspect", path) is not { } files || LoadModel("inspect", modelDirectory, variant) is not { } loaded)
         {
-            loaded = EdgeModel.Load(modelDirectory, new EdgeModelOptions { Variant = variant });
-        }
-        catch (Exception ex) when (ex is EdgeModelException or IOException)
-        {
-            Console.Error.WriteLine($"edgeai inspect: {ex.Message}");
             return ExitCodes.BadUsage;
         }
 
@@ -67,7 +53,7 @@ internal static class InspectCommand
         var results = new List<DefectInspection>();
         var failed = 0;
         using (loaded)
-        using (var inspector = new DefectInspector(loaded))
+        using (var inspector = new DefectInspector(loaded, threshold: threshold))
         {
             var decoder = new ImageDecoder();
             var heatmap = new float[inspector.HeatmapSize.Width * inspector.HeatmapSize.Height];
@@ -112,5 +98,36 @@ internal static class InspectCommand
         }
 
         return failed == 0 ? ExitCodes.Ok : ExitCodes.BadUsage;
+    }
+
+    /// <summary>The pictures at <paramref name="path"/> (a file, or a folder's PNG, JPEG and BMP files in name order); null after an error message.</summary>
+    internal static string[]? ListImages(string command, string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return Directory.GetFiles(path).Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToArray();
+        }
+
+        if (File.Exists(path))
+        {
+            return [path];
+        }
+
+        Console.Error.WriteLine($"edgeai {command}: '{path}' is neither an image file nor a folder.");
+        return null;
+    }
+
+    /// <summary>Loads the model; null after an error message.</summary>
+    internal static EdgeModel? LoadModel(string command, string modelDirectory, string? variant)
+    {
+        try
+        {
+            return EdgeModel.Load(modelDirectory, new EdgeModelOptions { Variant = variant });
+        }
+        catch (Exception ex) when (ex is EdgeModelException or IOException)
+        {
+            Console.Error.WriteLine($"edgeai {command}: {ex.Message}");
+            return null;
+        }
     }
 }

@@ -7,7 +7,7 @@ namespace EdgeAI.Agents.Inspection;
 
 /// <summary>
 /// Runs the defect model on decoded frames: preprocessing from the manifest, softmax over the logits,
-/// the loaded variant's <c>defect</c> threshold (<see cref="EdgeModel.Thresholds"/>), and boxes from the class activation maps. One instance per
+/// the loaded variant's <c>defect</c> threshold (<see cref="EdgeModel.Thresholds"/>) or the line's own, and boxes from the class activation maps. One instance per
 /// thread (it owns a <see cref="ModelRunner"/>); the model may be shared.
 /// </summary>
 /// <remarks>
@@ -38,10 +38,20 @@ internal sealed class DefectInspector : IDisposable
     private readonly InspectionVerdict _verdict;
     private readonly Comparison<(int Class, CellRegion Cells)> _byPeakThenScore;
 
+    /// <param name="model">The loaded defect model.</param>
+    /// <param name="regionMinProbability">Other defect classes get regions at this probability or more.</param>
+    /// <param name="maxRegions">Most regions reported per frame.</param>
+    /// <param name="threshold">The line's own reject threshold (0-1, see <see cref="RejectThreshold"/>); null: the loaded variant's.</param>
     /// <exception cref="ModelFormatException">The manifest lacks an <c>ok</c> label, a defect threshold or the <c>cam</c> output.</exception>
-    public DefectInspector(EdgeModel model, double regionMinProbability = 0.25, int maxRegions = 8)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is outside 0..1.</exception>
+    public DefectInspector(EdgeModel model, double regionMinProbability = 0.25, int maxRegions = 8, double? threshold = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxRegions);
+        if (threshold is { } t && !(t is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(threshold), t, "The defect threshold must be between 0 and 1.");
+        }
+
         _model = model;
         _regionMinProbability = regionMinProbability;
         _maxRegions = maxRegions;
@@ -55,8 +65,13 @@ internal sealed class DefectInspector : IDisposable
             throw new ModelFormatException($"Model manifest '{manifestPath}': labels must include 'ok' and at least one defect class for inspection.", manifestPath);
         }
 
-        // The loaded variant's threshold: a pruned or int8 variant may carry its own, picked on its own scores.
-        if (!model.Thresholds.TryGetValue("defect", out _threshold))
+        // The line's own threshold when given; else the loaded variant's: a pruned or int8 variant may carry its own, picked on
+        // its own scores.
+        if (threshold is { } own)
+        {
+            _threshold = own;
+        }
+        else if (!model.Thresholds.TryGetValue("defect", out _threshold))
         {
             throw new ModelFormatException($"Model manifest '{manifestPath}': thresholds.defect is missing; inspection needs the defect-score threshold.", manifestPath);
         }
@@ -113,7 +128,7 @@ internal sealed class DefectInspector : IDisposable
         var score = 1 - probabilities[_okIndex];
         var defective = score > _threshold;
         var verdict = _verdict;
-        verdict.SetClassification(best, Math.Round(score, 6), defective, bestDefect, probabilities);
+        verdict.SetClassification(best, score, defective, bestDefect, probabilities);
         HeatmapRegions.Scale(Map(bestDefect), heatmap);
         verdict.SetBox(Union(_regions.Find(Map(bestDefect), _cells), frame.Width, frame.Height));
         if (defective)

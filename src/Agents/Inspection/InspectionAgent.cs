@@ -62,7 +62,7 @@ internal sealed partial class InspectionAgent : BackgroundService
             CameraSource camera;
             try
             {
-                inspector = new DefectInspector(model, _options.RegionMinProbability, _options.MaxRegions);
+                inspector = new DefectInspector(model, _options.RegionMinProbability, _options.MaxRegions, _options.DefectThreshold);
                 var kind = _options.Source.Kind;
                 var fileNameSources = InspectionSources.KeepsBacklog(kind) || kind == InspectionSourceKind.Simulated;
                 loop = new InspectionLoop(inspector, _publisher, _options.Publish, fileNameSources, CreateStore(), _options.SaveImages.Mode, _time, _logger);

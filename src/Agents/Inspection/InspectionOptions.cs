@@ -17,6 +17,13 @@ internal sealed class InspectionOptions
     /// <summary>Where frames come from (default: the model's demo pictures replayed at 4 frames/s).</summary>
     public InspectionSourceOptions Source { get; set; } = new();
 
+    /// <summary>
+    /// The line's own reject threshold on the defect score, 0-1, taught from its good parts with <c>edgeai calibrate-threshold</c>;
+    /// default (empty): the loaded variant's threshold from the manifest, picked at 2% false rejects on the model's validation
+    /// surfaces, which a different surface may not match.
+    /// </summary>
+    public double? DefectThreshold { get; set; }
+
     /// <summary>One message per frame (default) or one per defect region.</summary>
     public InspectionPublishMode Publish { get; set; } = InspectionPublishMode.Frame;
 

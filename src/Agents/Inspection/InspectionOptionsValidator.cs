@@ -39,6 +39,11 @@ internal sealed class InspectionOptionsValidator(IOptions<DeviceOptions> device)
             errors.Add($"Inspection:RegionMinProbability is {options.RegionMinProbability}; expected 0-1.");
         }
 
+        if (options.DefectThreshold is { } threshold && !(threshold is >= 0 and <= 1))
+        {
+            errors.Add($"Inspection:DefectThreshold is {threshold}; expected a defect score 0-1 (edgeai calibrate-threshold teaches one), or no value for the model's own.");
+        }
+
         if (options.MaxRegions is < 1 or > 64)
         {
             errors.Add($"Inspection:MaxRegions is {options.MaxRegions}; expected 1-64.");

@@ -36,7 +36,10 @@ internal sealed class InspectionVerdict
     /// <summary>1 - p(ok) rounded to 6 decimals, in [0, 1].</summary>
     public double DefectScore { get; private set; }
 
-    /// <summary>Whether the unrounded defect score is above <see cref="Threshold"/>.</summary>
+    /// <summary>1 - p(ok) as compared with <see cref="Threshold"/>, unrounded (what a taught threshold is picked from).</summary>
+    public double ExactDefectScore { get; private set; }
+
+    /// <summary>Whether <see cref="ExactDefectScore"/> is above <see cref="Threshold"/>.</summary>
     public bool Defective { get; private set; }
 
     /// <summary>Index of the most likely defect class (even when the part passes), whose heatmap gives <see cref="Box"/>.</summary>
@@ -85,7 +88,8 @@ internal sealed class InspectionVerdict
     internal void SetClassification(int label, double defectScore, bool defective, int defectType, ReadOnlySpan<float> probabilities)
     {
         Label = label;
-        DefectScore = defectScore;
+        ExactDefectScore = defectScore;
+        DefectScore = Math.Round(defectScore, 6);
         Defective = defective;
         DefectType = defectType;
         for (var k = 0; k < _probabilities.Length; k++)

@@ -78,6 +78,8 @@ public sealed class InspectionOptionsValidatorTests : IDisposable
     [InlineData("Inspection:QueueCapacity=0", "Inspection:QueueCapacity is 0; expected 1-8")]
     [InlineData("Inspection:MaxRegions=100", "Inspection:MaxRegions is 100")]
     [InlineData("Inspection:RegionMinProbability=1.5", "Inspection:RegionMinProbability is 1.5")]
+    [InlineData("Inspection:DefectThreshold=1.2", "Inspection:DefectThreshold is 1.2; expected a defect score 0-1")]
+    [InlineData("Inspection:DefectThreshold=-0.1", "Inspection:DefectThreshold is -0.1")]
     [InlineData("Inspection:Model=../etc", "Inspection:Model '../etc' must be a model directory name")]
     public void A_bad_setting_fails_start_up_naming_the_key(string settings, string expected)
     {
@@ -95,6 +97,13 @@ public sealed class InspectionOptionsValidatorTests : IDisposable
         var ex = Assert.Throws<InvalidOperationException>(() => Bind((key, value)));
         Assert.Contains($"'{key}'", ex.Message, StringComparison.Ordinal);
         Assert.Contains(value, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_taught_defect_threshold_binds_and_its_absence_means_the_models_own()
+    {
+        Assert.Equal(0.42, Bind(("Inspection:DefectThreshold", "0.42")).DefectThreshold);
+        Assert.Null(Bind().DefectThreshold);
     }
 
     [Fact]
