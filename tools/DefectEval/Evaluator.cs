@@ -65,15 +65,7 @@ internal static class Evaluator
         for (var start = 0; start < count; start += Batch)
         {
             var n = Math.Min(Batch, count - start);
-            Parallel.For(0, n, i => batch[i] = dataset.Generate(split, start + i));
-            var input = runner.Input<float>("image");
-            input.Clear();
-            for (var i = 0; i < n; i++)
-            {
-                batch[i].WriteChw(input.Slice(i * 3 * size * size, 3 * size * size), mean, std);
-            }
-
-            runner.Run();
+            RunBatch(runner, batch, n, i => dataset.Generate(split, start + i), mean, std);
             var logits = runner.Output<float>("logits");
             var cam = runner.Output<float>("cam");
             for (var i = 0; i < n; i++)
@@ -127,15 +119,7 @@ internal static class Evaluator
                 var n = Math.Min(Batch, good.Length - start);
                 var first = start;
                 var s = stream;
-                Parallel.For(0, n, i => batch[i] = dataset.GenerateOn(source, split, first + i, s, DefectKind.Ok));
-                var input = runner.Input<float>("image");
-                input.Clear();
-                for (var i = 0; i < n; i++)
-                {
-                    batch[i].WriteChw(input.Slice(i * 3 * size * size, 3 * size * size), mean, std);
-                }
-
-                runner.Run();
+                RunBatch(runner, batch, n, i => dataset.GenerateOn(source, split, first + i, s, DefectKind.Ok), mean, std);
                 var logits = runner.Output<float>("logits");
                 for (var i = 0; i < n; i++)
                 {
@@ -257,6 +241,21 @@ internal static class Evaluator
             ["latencyMsP50Batch1X64"] = Math.Round(latency.P50, 4),
         };
         return new EvaluationReport(t.ToString(), metrics, oracle);
+    }
+
+    /// <summary>Generates samples 0..n-1 of a batch (in parallel), writes them into the runner's input and runs it.</summary>
+    private static void RunBatch(ModelRunner runner, DefectSample[] batch, int n, Func<int, DefectSample> generate, float[] mean, float[] std)
+    {
+        const int size = DefectDataset.ImageSize;
+        Parallel.For(0, n, i => batch[i] = generate(i));
+        var input = runner.Input<float>("image");
+        input.Clear();
+        for (var i = 0; i < n; i++)
+        {
+            batch[i].WriteChw(input.Slice(i * 3 * size * size, 3 * size * size), mean, std);
+        }
+
+        runner.Run();
     }
 
     private static (double P50, double P90) MeasureLatency(EdgeModel model, int size, int classes, int camSide)

@@ -15,6 +15,9 @@ using EdgeAI.Inference;
 //   dotnet run -c Release --project tools/DefectEval -- --preview out/defect-preview [--split test] [--count 24] [--surface wood/2]
 //        [--visibility LO:HI]   (--surface keeps only that surface's samples among the first --count x 50 of the split; --visibility
 //        only defects whose DefectVisibility.Ratio is in [LO, HI), e.g. 1:2)
+//   dotnet run -c Release --project tools/DefectEval -- --export-good DIR --surface skimage/gravel [--split test] [--count 300]
+//        (good-part pictures of one held-out surface, from the stream the evaluation teaches thresholds from: try
+//        `edgeai calibrate-threshold DIR` on them)
 //        [--aggregate]   (the training split with the procedural stone aggregates: --split train --surface aggregate/fresh)
 //   any mode: --min-visibility X   the data definition; default: the model manifest's 'dataMinVisibility' metric (absent: the
 //        current DefectDataset.DefaultMinVisibility; defect-cnn 1.0.0 records 0), DefaultMinVisibility without a manifest
@@ -27,6 +30,7 @@ var writeManifest = false;
 var verify = false;
 string? preview = null;
 string? exportDemo = null;
+string? exportGood = null;
 string? camPreview = null;
 string? surface = null;
 (double Low, double High)? visibility = null;
@@ -63,6 +67,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--export-demo":
             exportDemo = args[++i];
+            break;
+        case "--export-good":
+            exportGood = args[++i];
             break;
         case "--cam-preview":
             camPreview = args[++i];
@@ -120,6 +127,27 @@ if (exportDemo is not null)
         Console.WriteLine($"wrote {file}");
     }
 
+    return 0;
+}
+
+if (exportGood is not null)
+{
+    var source = dataset.SourcesOf(split).FirstOrDefault(s => s.Name == surface);
+    if (source is null)
+    {
+        Console.Error.WriteLine($"--export-good needs --surface naming a {split} surface (listed above); got '{surface ?? ""}'.");
+        return 2;
+    }
+
+    Directory.CreateDirectory(exportGood);
+    var stream = dataset.SourcesOf(split).ToList().IndexOf(source);
+    for (var i = 0; i < count; i++)
+    {
+        var sample = dataset.GenerateOn(source, split, i, stream, DefectKind.Ok);
+        File.WriteAllBytes(Path.Combine(exportGood, $"{i:000}-ok.png"), PngWriter.EncodeRgb(sample.Rgb, 64, 64));
+    }
+
+    Console.WriteLine($"wrote {count} good pictures of {source.Name} to {exportGood}");
     return 0;
 }
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using EdgeAI.Agents.Inspection;
-using EdgeAI.Vision;
 
 namespace EdgeAI.Agents.Commands;
 
@@ -43,7 +42,7 @@ internal static class CalibrateThresholdCommand
         }
 
         var scores = new List<double>(files.Length);
-        var failed = 0;
+        int failed;
         double modelThreshold;
         string variantName;
         using (loaded)
@@ -51,23 +50,8 @@ internal static class CalibrateThresholdCommand
         {
             modelThreshold = loaded.Thresholds["defect"];
             variantName = loaded.Variant.Name;
-            var decoder = new ImageDecoder();
-            var heatmap = new float[inspector.HeatmapSize.Width * inspector.HeatmapSize.Height];
-            long sequence = 0;
-            foreach (var file in files)
-            {
-                try
-                {
-                    using var frame = decoder.Decode(File.ReadAllBytes(file), PixelFormat.Rgb24, file, sequence++, DateTimeOffset.UtcNow);
-                    scores.Add(inspector.Inspect(frame, heatmap).ExactDefectScore);
-                }
-                catch (Exception ex) when (ex is ImageFormatException or IOException or UnauthorizedAccessException)
-                {
-                    // A picture that cannot be read is named and left out; the threshold comes from the rest.
-                    failed++;
-                    Console.Error.WriteLine($"edgeai {Name}: skipped {file}: {ex.Message}");
-                }
-            }
+            // A picture that cannot be read is named and left out; the threshold comes from the rest.
+            failed = InspectCommand.ForEachImage(Name, files, inspector, (_, _, verdict, _) => scores.Add(verdict.ExactDefectScore));
         }
 
         if (scores.Count == 0)

@@ -51,39 +51,26 @@ internal static class InspectCommand
         }
 
         var results = new List<DefectInspection>();
-        var failed = 0;
+        int failed;
         using (loaded)
         using (var inspector = new DefectInspector(loaded, threshold: threshold))
         {
-            var decoder = new ImageDecoder();
-            var heatmap = new float[inspector.HeatmapSize.Width * inspector.HeatmapSize.Height];
-            long sequence = 0;
-            foreach (var file in files)
+            failed = ForEachImage("inspect", files, inspector, (file, frame, verdict, heatmap) =>
             {
-                try
+                var result = verdict.ToInspection(frame.SourceId);
+                results.Add(result);
+                if (overlayDir is not null)
                 {
-                    using var frame = decoder.Decode(File.ReadAllBytes(file), PixelFormat.Rgb24, file, sequence++, DateTimeOffset.UtcNow);
-                    var result = inspector.Inspect(frame, heatmap).ToInspection(frame.SourceId);
-                    results.Add(result);
-                    if (overlayDir is not null)
-                    {
-                        using var png = File.Create(Path.Combine(overlayDir, Path.GetFileNameWithoutExtension(file) + ".overlay.png"));
-                        HeatmapOverlay.WritePng(frame, heatmap, inspector.HeatmapSize.Width, inspector.HeatmapSize.Height, png);
-                    }
+                    using var png = File.Create(Path.Combine(overlayDir, Path.GetFileNameWithoutExtension(file) + ".overlay.png"));
+                    HeatmapOverlay.WritePng(frame, heatmap, inspector.HeatmapSize.Width, inspector.HeatmapSize.Height, png);
+                }
 
-                    if (!json)
-                    {
-                        Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                            $"{Path.GetFileName(file)}: {(result.Defective ? "DEFECT" : "ok")} {result.Label} score {result.DefectScore:f3} box [{string.Join(',', result.Box)}] ({result.DefectType} map) {result.LatencyMs:f2} ms"));
-                    }
-                }
-                catch (Exception ex) when (ex is ImageFormatException or IOException or UnauthorizedAccessException)
+                if (!json)
                 {
-                    // A bad picture is reported and skipped; the others are still inspected.
-                    failed++;
-                    Console.Error.WriteLine($"edgeai inspect: skipped {file}: {ex.Message}");
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{Path.GetFileName(file)}: {(result.Defective ? "DEFECT" : "ok")} {result.Label} score {result.DefectScore:f3} box [{string.Join(',', result.Box)}] ({result.DefectType} map) {result.LatencyMs:f2} ms"));
                 }
-            }
+            });
         }
 
         if (json)
@@ -115,6 +102,34 @@ internal static class InspectCommand
 
         Console.Error.WriteLine($"edgeai {command}: '{path}' is neither an image file nor a folder.");
         return null;
+    }
+
+    /// <summary>
+    /// Decodes and inspects each file in turn, handing the frame, its verdict and heatmap to <paramref name="inspected"/>; a
+    /// picture that cannot be read or decoded is named on stderr and skipped. Returns how many were skipped.
+    /// </summary>
+    internal static int ForEachImage(string command, string[] files, DefectInspector inspector, Action<string, Frame, InspectionVerdict, float[]> inspected)
+    {
+        var decoder = new ImageDecoder();
+        var heatmap = new float[inspector.HeatmapSize.Width * inspector.HeatmapSize.Height];
+        var failed = 0;
+        long sequence = 0;
+        foreach (var file in files)
+        {
+            try
+            {
+                using var frame = decoder.Decode(File.ReadAllBytes(file), PixelFormat.Rgb24, file, sequence++, DateTimeOffset.UtcNow);
+                inspected(file, frame, inspector.Inspect(frame, heatmap), heatmap);
+            }
+            catch (Exception ex) when (ex is ImageFormatException or IOException or UnauthorizedAccessException)
+            {
+                // A bad picture is reported and skipped; the others are still inspected.
+                failed++;
+                Console.Error.WriteLine($"edgeai {command}: skipped {file}: {ex.Message}");
+            }
+        }
+
+        return failed;
     }
 
     /// <summary>Loads the model; null after an error message.</summary>
