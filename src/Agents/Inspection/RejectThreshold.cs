@@ -6,7 +6,10 @@ namespace EdgeAI.Agents.Inspection;
 /// </summary>
 internal static class RejectThreshold
 {
-    /// <summary>Good pictures per expected false reject below which the taught threshold is a rough estimate (5 / rate).</summary>
+    /// <summary>
+    /// Rejects among the teaching pictures a threshold should be set by: with fewer than this / rate pictures (250 at 2%) it
+    /// rests on a handful of scores, and <c>edgeai calibrate-threshold</c> says so.
+    /// </summary>
     public const int StableRejects = 5;
 
     /// <summary>
