@@ -284,6 +284,11 @@ public sealed class GeneratorTests
         Assert.NotEmpty(own);
         Assert.All(Enumerable.Range(0, 100), i => Assert.DoesNotContain(Convert.ToHexString(data.GenerateOn(surface, SurfaceSplit.Test, i, 0, DefectKind.Ok).Rgb), own));
 
+        // Good-part pictures run on the stream of the surface's position in the split (what DefectEval's teaching uses).
+        var second = data.SourcesOf(SurfaceSplit.Test).ElementAt(1);
+        Assert.Equal(first.Rgb, data.GenerateGoodPart(surface, SurfaceSplit.Test, 3).Rgb);
+        Assert.Equal(data.GenerateOn(second, SurfaceSplit.Test, 5, stream: 1, DefectKind.Ok).Rgb, data.GenerateGoodPart(second, SurfaceSplit.Test, 5).Rgb);
+
         var trainSource = data.SourcesOf(SurfaceSplit.Train).First();
         var ex = Assert.Throws<ArgumentException>(() => data.GenerateOn(trainSource, SurfaceSplit.Test, 0, 0, DefectKind.Ok));
         Assert.Contains($"'{trainSource.Name}' is not a Test source", ex.Message, StringComparison.Ordinal);

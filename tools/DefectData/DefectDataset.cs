@@ -262,6 +262,18 @@ public sealed class DefectDataset
         return Render(source, rng, label);
     }
 
+    /// <summary>
+    /// Good-part picture <paramref name="index"/> of one <paramref name="source"/> of <paramref name="split"/>, on the stream of
+    /// its position among <see cref="SourcesOf"/>: the pictures DefectEval teaches a surface's own threshold from, and
+    /// exports with <c>--export-good</c>.
+    /// </summary>
+    public DefectSample GenerateGoodPart(SurfaceSource source, SurfaceSplit split, long index)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var stream = SourcesOf(split).TakeWhile(s => !ReferenceEquals(s, source)).Count();
+        return GenerateOn(source, split, index, stream, DefectKind.Ok);
+    }
+
     private DefectSample Render(SurfaceSource source, SeededRandom rng, DefectKind label)
     {
         const int size = ImageSize;

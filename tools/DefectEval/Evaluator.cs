@@ -110,7 +110,6 @@ internal static class Evaluator
         // A line's commissioning: each surface's own threshold, taught from further good pictures of it that no evaluated sample
         // shares (what `edgeai calibrate-threshold` does on a device), then applied to that surface's evaluated samples.
         var taught = new Dictionary<string, double>(StringComparer.Ordinal);
-        var stream = 0;
         foreach (var source in dataset.SourcesOf(split))
         {
             var good = new double[TeachInPictures];
@@ -118,8 +117,7 @@ internal static class Evaluator
             {
                 var n = Math.Min(Batch, good.Length - start);
                 var first = start;
-                var s = stream;
-                RunBatch(runner, batch, n, i => dataset.GenerateOn(source, split, first + i, s, DefectKind.Ok), mean, std);
+                RunBatch(runner, batch, n, i => dataset.GenerateGoodPart(source, split, first + i), mean, std);
                 var logits = runner.Output<float>("logits");
                 for (var i = 0; i < n; i++)
                 {
@@ -128,7 +126,6 @@ internal static class Evaluator
             }
 
             taught[source.Name] = DetectionMetrics.ThresholdForFalseRejectRate(good, FalseRejectTarget);
-            stream++;
         }
 
         var evalSeconds = sw.Elapsed.TotalSeconds;

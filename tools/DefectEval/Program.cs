@@ -140,10 +140,9 @@ if (exportGood is not null)
     }
 
     Directory.CreateDirectory(exportGood);
-    var stream = dataset.SourcesOf(split).ToList().IndexOf(source);
     for (var i = 0; i < count; i++)
     {
-        var sample = dataset.GenerateOn(source, split, i, stream, DefectKind.Ok);
+        var sample = dataset.GenerateGoodPart(source, split, i);
         File.WriteAllBytes(Path.Combine(exportGood, $"{i:000}-ok.png"), PngWriter.EncodeRgb(sample.Rgb, 64, 64));
     }
 

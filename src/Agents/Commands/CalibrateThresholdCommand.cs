@@ -69,7 +69,7 @@ internal static class CalibrateThresholdCommand
         var needed = (int)Math.Ceiling(RejectThreshold.StableRejects / Math.Max(falseRejects, 1e-9));
         if (falseRejects > 0 && n < needed)
         {
-            Console.Out.WriteLine($"note: {n} pictures allow only {(int)Math.Floor((falseRejects * n) + 1e-9)} rejects at this rate; {needed} or more give a steadier threshold.");
+            Console.Out.WriteLine($"note: {n} pictures allow only {RejectThreshold.Allowed(n, falseRejects)} rejects at this rate; {needed} or more give a steadier threshold.");
         }
 
         Console.Out.WriteLine(string.Create(ci, $"use it: Inspection:DefectThreshold={taught:R} (device configuration, or EDGEAI_Inspection__DefectThreshold), or edgeai inspect --threshold {taught:R}"));

@@ -40,11 +40,14 @@ internal static class RejectThreshold
         }
 
         Array.Sort(sorted);
-        var allowed = (int)Math.Floor((falseRejectRate * sorted.Length) + 1e-9);
+        var allowed = Allowed(sorted.Length, falseRejectRate);
         // Candidate: the (allowed + 1)-th highest score. Scores tied with it are not above it, so at most 'allowed' are rejected;
         // any lower threshold would also reject the candidate and its ties.
         return sorted[sorted.Length - 1 - allowed];
     }
+
+    /// <summary>How many of <paramref name="count"/> good pictures a threshold taught at <paramref name="falseRejectRate"/> may reject: floor(rate x n).</summary>
+    public static int Allowed(int count, double falseRejectRate) => (int)Math.Floor((falseRejectRate * count) + 1e-9);
 
     /// <summary>How many of <paramref name="scores"/> a threshold rejects (score above it).</summary>
     public static int Rejected(ReadOnlySpan<double> scores, double threshold)
