@@ -9,9 +9,10 @@ namespace EdgeAI.Vision;
 /// <see cref="ImageDecoderOptions.MaxPixels"/> before any pixel memory is allocated.
 /// </summary>
 /// <remarks>
-/// Thread-safe. Each decode allocates one pixel array inside StbImageSharp, which is copied into the
-/// frame's pooled buffer; decoding is not part of the allocation-free preprocessing path. Alpha is dropped,
-/// not composited; RGB to gray uses StbImageSharp's integer BT.601 weights (77, 150, 29)/256.
+/// Thread-safe. stb decodes into a native buffer, which is copied into the frame's pooled buffer and freed; what
+/// is allocated per decode is stb's decoder state (~17 KB for a small PNG, ~38 KB for a JPEG of any size) and, for
+/// a PNG, up to about twice its encoded size (stb reads the chunks into arrays), so decoding is not part of the
+/// allocation-free preprocessing path. Alpha is dropped, not composited; RGB to gray uses StbImageSharp's integer BT.601 weights (77, 150, 29)/256.
 /// </remarks>
 public sealed class ImageDecoder
 {
@@ -70,32 +71,38 @@ public sealed class ImageDecoder
             _ => throw new ArgumentOutOfRangeException(nameof(format), format, "Expected Gray8 or Rgb24."),
         };
 
-        ImageResult result;
+        Frame? frame = null;
         try
         {
             using var stream = AsStream(encoded);
-            result = ImageResult.FromStream(stream, components);
+            _ = StbPixels.Decode(stream, (int)components, (w, h) =>
+            {
+                if (w != header.Width || h != header.Height)
+                {
+                    throw new ImageFormatException(
+                        $"{header.Container} '{sourceId}' decoded to {w}x{h}; expected the declared {header.Width}x{header.Height}.",
+                        sourceId);
+                }
+
+                frame = Frame.Rent(w, h, format, sequenceNumber, timestamp, sourceId);
+                return frame.Pixels;
+            });
+            return frame!;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // StbImageSharp reports corrupt data with a plain Exception carrying stb's reason, and truncated
-            // data can surface as an index or end-of-stream error; all of them mean the same thing here.
+            frame?.Dispose();
+            if (ex is ImageFormatException)
+            {
+                throw;
+            }
+
+            // stb reports corrupt data with its reason, and truncated data can surface as an index or end-of-stream
+            // error; all of them mean the same thing here.
             throw new ImageFormatException(
                 $"{header.Container} '{sourceId}' ({encoded.Length} bytes, declared {header.Width}x{header.Height}) could not be decoded: {DecoderReason(ex)}; expected a complete, valid image.",
                 sourceId, ex);
         }
-
-        if (result?.Data is null || result.Width != header.Width || result.Height != header.Height
-            || result.Data.Length < (long)result.Width * result.Height * (int)format)
-        {
-            throw new ImageFormatException(
-                $"{header.Container} '{sourceId}' decoded to {result?.Width}x{result?.Height}; expected the declared {header.Width}x{header.Height}.",
-                sourceId);
-        }
-
-        var frame = Frame.Rent(result.Width, result.Height, format, sequenceNumber, timestamp, sourceId);
-        result.Data.AsSpan(0, frame.Pixels.Length).CopyTo(frame.Pixels);
-        return frame;
     }
 
     private static MemoryStream AsStream(ReadOnlyMemory<byte> encoded)
