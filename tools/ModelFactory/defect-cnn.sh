@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds models/defect-cnn from the repository root. Three stages:
-#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~60 min of one core beside another run)
+#   tools/ModelFactory/defect-cnn.sh train      TorchSharp training + ONNX export + parity check (~96 min of one core beside another run)
 #   tools/ModelFactory/defect-cnn.sh prune      structured channel pruning of fp32 by ratio (PRUNE_RATIO, default 0.5), then fine-tuning
 #                                               of the pruned graph (TorchSharp, PRUNE_EPOCHS passes of fresh training images) -> 'pruned'
 #   tools/ModelFactory/defect-cnn.sh variants   int8 (static, calibrated on training images), pruned-int8 (when 'pruned' exists), each
@@ -17,14 +17,15 @@ calibration=$(mktemp -d)
 trap 'rm -rf "$calibration"' EXIT
 
 train() {
-  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 28 --fresh-procedural 0.5 --min-visibility 2 --version 1.1.0 --out "$model"
+  dotnet run -c Release --project tools/ModelFactory -- defect-cnn --arch v7 --pool 8000 --epochs 44 --fresh-procedural 0.5 --min-visibility 2 --aggregate --version 1.2.0 --out "$model"
 }
 
 calibration_images() {
   dotnet build -c Release tools/DefectEval/DefectEval.csproj -v q -nologo
   dotnet build -c Release tools/QuantCli/QuantCli.csproj -v q -nologo
-  # 256 training-split images (never validation or test surfaces), preprocessed as the manifest says.
-  dotnet run -c Release --no-build --project tools/DefectEval -- --model "$model" --export-calibration "$calibration" --count 256
+  # 256 training-split images (never validation or test surfaces; with the stone aggregates the model was trained on),
+  # preprocessed as the manifest says.
+  dotnet run -c Release --no-build --project tools/DefectEval -- --model "$model" --export-calibration "$calibration" --count 256 --aggregate
 }
 
 prune() {
@@ -37,7 +38,7 @@ prune() {
   # Fine-tuning of the pruned ONNX graph with the training recipe's data and loss (fresh training images, AdamW one-cycle, one
   # libtorch thread, seed 1); checks the TorchSharp interpreter against ONNX Runtime before and after, updates the manifest.
   dotnet run -c Release --project tools/ModelFactory -- defect-cnn-finetune --model "$model" --from pruned \
-    --epochs "${PRUNE_EPOCHS:-6}" --lr "${PRUNE_LR:-0.002}" --fresh-procedural 0.5
+    --epochs "${PRUNE_EPOCHS:-6}" --lr "${PRUNE_LR:-0.002}" --fresh-procedural 0.5 --aggregate
 }
 
 variants() {
