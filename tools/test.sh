@@ -30,7 +30,7 @@ backports=/etc/apt/sources.list.d/edgeai-bookworm-backports.list
 if [ ! -f "$backports" ] && ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
   echo "deb http://deb.debian.org/debian bookworm-backports main" | $sudo tee "$backports" >/dev/null
 fi
-packages=(mosquitto mosquitto-clients python3-onnx python3-numpy python3-skimage ffmpeg gimp-data gimp-data-extras espeak-ng sox
+packages=(mosquitto mosquitto-clients python3-onnx python3-numpy python3-skimage ffmpeg gimp-data gimp-data-extras extremetuxracer-data espeak-ng sox
   clang lld llvm gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
   libc6:arm64 libstdc++6:arm64 libssl3:arm64)
 missing=()

@@ -298,8 +298,73 @@ public sealed class GeneratorTests
     public void Extra_training_textures_go_to_training_only_and_leave_validation_and_test_unchanged()
     {
         // Needs Debian's gimp-data-extras (tools/test.sh installs it): requireTextures makes a missing file fail here.
+        AssertTrainingOnlyFamily(
+            DefectDataset.Create(DefectDataset.DefaultSeed, extraTrainingTextures: true),
+            TextureLibrary.ExtraFamily,
+            TextureLibrary.ExtraTrainingPatterns.Count,
+            (missing, directory) => TextureLibrary.LoadExtraTraining(missing, directory: directory));
+    }
+
+    [Fact]
+    public void Terrain_training_textures_go_to_training_only_and_leave_validation_and_test_unchanged()
+    {
+        // Needs Debian's extremetuxracer-data (tools/test.sh installs it).
+        var terrain = DefectDataset.Create(DefectDataset.DefaultSeed, terrainTrainingTextures: true);
+        AssertTrainingOnlyFamily(
+            terrain,
+            TextureLibrary.TerrainFamily,
+            TextureLibrary.TerrainTrainingTextures.Count,
+            (missing, directory) => TextureLibrary.LoadTerrainTraining(missing, directory: directory));
+
+        // 256x256 RGB photographs, decoded in colour (pebbles01 is a palette PNG): a view is not grey.
+        var pebbles = terrain.SourcesOf(SurfaceSplit.Train).Single(s => s.Name == TextureLibrary.TerrainFamily + "/pebbles01");
+        var view = Enumerable.Range(0, 400).Select(i => terrain.Generate(SurfaceSplit.Train, i)).First(x => x.Surface == pebbles.Name);
+        var chroma = 0.0;
+        for (var p = 0; p < view.Rgb.Length; p += 3)
+        {
+            chroma += Math.Abs(view.Rgb[p] - view.Rgb[p + 2]);
+        }
+
+        Assert.True(chroma / (view.Rgb.Length / 3) > 2, $"mean |R - B| {chroma / (view.Rgb.Length / 3):F2} levels: decoded without colour?");
+
+        // Both training-only families together still leave the held-out splits alone.
+        var both = DefectDataset.Create(DefectDataset.DefaultSeed, extraTrainingTextures: true, terrainTrainingTextures: true, aggregateTrainingSurfaces: true);
         var plain = DefectDataset.Create(DefectDataset.DefaultSeed);
-        var extra = DefectDataset.Create(DefectDataset.DefaultSeed, extraTrainingTextures: true);
+        Assert.Equal(plain.SourcesOf(SurfaceSplit.Test).Select(s => s.Name), both.SourcesOf(SurfaceSplit.Test).Select(s => s.Name));
+        Assert.Equal(plain.Generate(SurfaceSplit.Test, 7).Rgb, both.Generate(SurfaceSplit.Test, 7).Rgb);
+
+        // The held-out tiles: validation only (with the evaluation option), never a training tile, test untouched.
+        Assert.Empty(TextureLibrary.TerrainHoldoutTextures.Intersect(TextureLibrary.TerrainTrainingTextures));
+        var holdout = DefectDataset.Create(DefectDataset.DefaultSeed, terrainTrainingTextures: true, terrainValidation: true);
+        Assert.Equal(
+            TextureLibrary.TerrainHoldoutTextures.Select(f => TextureLibrary.TerrainHoldoutFamily + "/" + Path.GetFileNameWithoutExtension(f)),
+            holdout.SourcesOf(SurfaceSplit.Validation).Where(s => s.Family == TextureLibrary.TerrainHoldoutFamily).Select(s => s.Name));
+        Assert.DoesNotContain(holdout.SourcesOf(SurfaceSplit.Train), s => s.Family == TextureLibrary.TerrainHoldoutFamily);
+        Assert.Equal(terrain.SourcesOf(SurfaceSplit.Train).Select(s => s.Name), holdout.SourcesOf(SurfaceSplit.Train).Select(s => s.Name));
+        Assert.Equal(plain.Generate(SurfaceSplit.Test, 11).Rgb, holdout.Generate(SurfaceSplit.Test, 11).Rgb);
+        Assert.Contains(Enumerable.Range(0, 60), i => holdout.Generate(SurfaceSplit.Validation, i).Surface.StartsWith(TextureLibrary.TerrainHoldoutFamily + "/", StringComparison.Ordinal));
+
+        // A file that is not an image is named, not swallowed.
+        var directory = Directory.CreateTempSubdirectory("edgeai-terrains-");
+        try
+        {
+            foreach (var file in TextureLibrary.TerrainTrainingTextures)
+            {
+                File.WriteAllBytes(Path.Combine(directory.FullName, file), "\x89PNG\r\n\x1a\n not a png"u8.ToArray());
+            }
+
+            var ex = Assert.Throws<InvalidDataException>(() => TextureLibrary.LoadTerrainTraining([], directory: directory.FullName));
+            Assert.Contains(TextureLibrary.TerrainTrainingTextures[0], ex.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    private static void AssertTrainingOnlyFamily(DefectDataset extra, string family, int expectedSources, Func<List<string>, string, List<SurfaceSource>> load)
+    {
+        var plain = DefectDataset.Create(DefectDataset.DefaultSeed);
         Assert.NotEqual(plain.Fingerprint, extra.Fingerprint);
         foreach (var split in new[] { SurfaceSplit.Test, SurfaceSplit.Validation })
         {
@@ -310,9 +375,9 @@ public sealed class GeneratorTests
             }
         }
 
-        var extraNames = extra.SourcesOf(SurfaceSplit.Train).Where(s => s.Family == TextureLibrary.ExtraFamily).Select(s => s.Name).ToHashSet();
-        Assert.Equal(TextureLibrary.ExtraTrainingPatterns.Count, extraNames.Count);
-        Assert.DoesNotContain(plain.SourcesOf(SurfaceSplit.Train), s => s.Family == TextureLibrary.ExtraFamily);
+        var extraNames = extra.SourcesOf(SurfaceSplit.Train).Where(s => s.Family == family).Select(s => s.Name).ToHashSet();
+        Assert.Equal(expectedSources, extraNames.Count);
+        Assert.DoesNotContain(plain.SourcesOf(SurfaceSplit.Train), s => s.Family == family);
 
         // Families are drawn evenly: with six others, about 1/7 of training samples (n = 700, expected 100, sd ~9.3).
         var onExtra = 0;
@@ -324,8 +389,8 @@ public sealed class GeneratorTests
         Assert.InRange(onExtra, 70, 130);
 
         var missing = new List<string>();
-        Assert.Empty(TextureLibrary.LoadExtraTraining(missing, directory: "/nonexistent-edgeai-patterns"));
-        Assert.Equal(TextureLibrary.ExtraTrainingPatterns.Count, missing.Count);
+        Assert.Empty(load(missing, "/nonexistent-edgeai-patterns"));
+        Assert.Equal(expectedSources, missing.Count);
         Assert.All(missing, m => Assert.StartsWith("/nonexistent-edgeai-patterns/", m, StringComparison.Ordinal));
     }
 

@@ -11,8 +11,10 @@ namespace EdgeAI.DefectData;
 /// Surface sources are split whole: within each family, sorted by name, source <c>k</c> goes to test when
 /// <c>k % 5 == 2</c>, to validation when <c>k % 5 == 4</c>, otherwise to training. The test metric is therefore
 /// measured on textures and material parameter sets the model never saw. The optional
-/// <see cref="TextureLibrary.ExtraFamily"/> (see <see cref="ExtraTrainingTextures"/>) and <see cref="AggregateSurface.FamilyName"/>
-/// (see <see cref="AggregateTrainingSurfaces"/>) go to training whole.
+/// <see cref="TextureLibrary.ExtraFamily"/> (see <see cref="ExtraTrainingTextures"/>), <see cref="TextureLibrary.TerrainFamily"/>
+/// (see <see cref="TerrainTrainingTextures"/>) and <see cref="AggregateSurface.FamilyName"/> (see
+/// <see cref="AggregateTrainingSurfaces"/>) go to training whole, <see cref="TextureLibrary.TerrainHoldoutFamily"/> (see
+/// <see cref="TerrainValidation"/>) to validation whole.
 /// </remarks>
 public sealed class DefectDataset
 {
@@ -51,12 +53,14 @@ public sealed class DefectDataset
 
     private readonly Dictionary<SurfaceSplit, Dictionary<string, List<SurfaceSource>>> _byFamily = [];
 
-    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures, bool aggregateTrainingSurfaces, double minVisibility)
+    private DefectDataset(ulong seed, List<SurfaceSource> sources, string fingerprint, double freshProcedural, bool extraTrainingTextures, bool terrainTrainingTextures, bool terrainValidation, bool aggregateTrainingSurfaces, double minVisibility)
     {
         Seed = seed;
         MinVisibility = minVisibility;
         FreshProcedural = freshProcedural;
         ExtraTrainingTextures = extraTrainingTextures;
+        TerrainTrainingTextures = terrainTrainingTextures;
+        TerrainValidation = terrainValidation;
         AggregateTrainingSurfaces = aggregateTrainingSurfaces;
         Sources = sources;
         Fingerprint = fingerprint;
@@ -70,7 +74,12 @@ public sealed class DefectDataset
             var k = 0;
             foreach (var source in group.OrderBy(s => s.Name, StringComparer.Ordinal))
             {
-                var split = group.Key is TextureLibrary.ExtraFamily or AggregateSurface.FamilyName ? SurfaceSplit.Train : SplitOf(k++);
+                var split = group.Key switch
+                {
+                    TextureLibrary.ExtraFamily or TextureLibrary.TerrainFamily or AggregateSurface.FamilyName => SurfaceSplit.Train,
+                    TextureLibrary.TerrainHoldoutFamily => SurfaceSplit.Validation,
+                    _ => SplitOf(k++),
+                };
                 if (!_byFamily[split].TryGetValue(group.Key, out var list))
                 {
                     list = [];
@@ -100,6 +109,19 @@ public sealed class DefectDataset
     /// (drawn as often as each other family). Validation and test have no source of it, so they do not change.
     /// </summary>
     public bool ExtraTrainingTextures { get; }
+
+    /// <summary>
+    /// Whether the training split also holds <see cref="TextureLibrary.TerrainTrainingTextures"/> (ground photographs: pebbles,
+    /// rock, dirt) as a family of its own, drawn as often as each other family. Validation and test have no source of it, so
+    /// they do not change.
+    /// </summary>
+    public bool TerrainTrainingTextures { get; }
+
+    /// <summary>
+    /// Whether the validation split also holds <see cref="TextureLibrary.TerrainHoldoutTextures"/> as a family of its own (an
+    /// evaluation option: no trainer sets it, so they are never trained on). It changes the validation split, not the test split.
+    /// </summary>
+    public bool TerrainValidation { get; }
 
     /// <summary>
     /// Whether the training split also holds the procedural <see cref="AggregateSurface"/> family (gravel, crushed stone,
@@ -132,8 +154,10 @@ public sealed class DefectDataset
     /// <exception cref="FileNotFoundException">A listed texture is missing and <paramref name="requireTextures"/> is set.</exception>
     /// <param name="minVisibility">See <see cref="MinVisibility"/>; 0 to 10.</param>
     /// <param name="aggregateTrainingSurfaces">See <see cref="AggregateTrainingSurfaces"/>.</param>
+    /// <param name="terrainTrainingTextures">See <see cref="TerrainTrainingTextures"/> (needs Debian's <c>extremetuxracer-data</c>).</param>
+    /// <param name="terrainValidation">See <see cref="TerrainValidation"/> (needs Debian's <c>extremetuxracer-data</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="freshProcedural"/> is outside 0..1 or <paramref name="minVisibility"/> outside 0..10.</exception>
-    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false, double minVisibility = DefaultMinVisibility, bool aggregateTrainingSurfaces = false)
+    public static DefectDataset Create(ulong seed, bool requireTextures = true, double freshProcedural = 0, bool extraTrainingTextures = false, double minVisibility = DefaultMinVisibility, bool aggregateTrainingSurfaces = false, bool terrainTrainingTextures = false, bool terrainValidation = false)
     {
         if (!(minVisibility >= 0 && minVisibility <= 10))
         {
@@ -153,10 +177,20 @@ public sealed class DefectDataset
             sources.AddRange(TextureLibrary.LoadExtraTraining(missing, hash));
         }
 
+        if (terrainTrainingTextures)
+        {
+            sources.AddRange(TextureLibrary.LoadTerrainTraining(missing, hash));
+        }
+
+        if (terrainValidation)
+        {
+            sources.AddRange(TextureLibrary.LoadTerrainHoldout(missing, hash));
+        }
+
         if (missing.Count > 0 && requireTextures)
         {
             throw new FileNotFoundException(
-                $"Texture sources missing: {string.Join(", ", missing)}. Install them with: apt-get install -y python3-skimage gimp-data{(extraTrainingTextures ? " gimp-data-extras" : "")}", missing[0]);
+                $"Texture sources missing: {string.Join(", ", missing)}. Install them with: apt-get install -y python3-skimage gimp-data{(extraTrainingTextures ? " gimp-data-extras" : "")}{(terrainTrainingTextures || terrainValidation ? " extremetuxracer-data" : "")}", missing[0]);
         }
 
         foreach (var family in ProceduralSurface.Families)
@@ -183,7 +217,7 @@ public sealed class DefectDataset
             hash.AppendData(Encoding.UTF8.GetBytes(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"min-visibility {minVisibility:R}\n")));
         }
 
-        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, aggregateTrainingSurfaces, minVisibility);
+        return new DefectDataset(seed, sources, Convert.ToHexStringLower(hash.GetHashAndReset()), freshProcedural, extraTrainingTextures, terrainTrainingTextures, terrainValidation, aggregateTrainingSurfaces, minVisibility);
     }
 
     /// <summary>

@@ -67,6 +67,68 @@ public static class TextureLibrary
         return sources;
     }
 
+    /// <summary>Family name of <see cref="TerrainTrainingTextures"/>: its sources are only ever used for training.</summary>
+    public const string TerrainFamily = "etr-terrains";
+
+    /// <summary>Default directory of the ground textures of Debian's <c>extremetuxracer-data</c>.</summary>
+    public const string TerrainDirectory = "/usr/share/games/etr/terrains";
+
+    /// <summary>
+    /// Training-only ground photographs from Debian's <c>extremetuxracer-data</c> (GPL-2+, like <c>gimp-data</c>): 256x256
+    /// tiles of pebbles, rock, dirt, mud, sand, paving and grass, the busy natural clutter the held-out stone and bark surfaces
+    /// show. Left out by the same rules as <see cref="GimpPatterns"/>: tiles whose look is a defect class (rock02-04's cracks,
+    /// rock's pits, grass01's leaf stains) and the near-flat snow and ice tiles. Like <see cref="ExtraTrainingPatterns"/> they
+    /// never go to test; <see cref="TerrainHoldoutTextures"/> are kept out of this list.
+    /// </summary>
+    public static IReadOnlyList<string> TerrainTrainingTextures { get; } =
+    [
+        "dirt01.png", "floor01.png", "floor02.png", "grass02.png", "mud01.png", "pave01.png", "pave02.png",
+        "pebbles01.png", "pebbles05.png", "rock01.png", "rock05.png", "rock06.png", "sand01.png",
+    ];
+
+    /// <summary>Family name of <see cref="TerrainHoldoutTextures"/>.</summary>
+    public const string TerrainHoldoutFamily = "etr-terrains-holdout";
+
+    /// <summary>
+    /// Three more tiles of the same package (pebbles, rock, grass) that are never trained on: with
+    /// <see cref="DefectDataset.TerrainValidation"/> they join the validation split as a family of their own, so a run's
+    /// validation can see whether training on ground photographs carries over to unseen stone-like surfaces (the default
+    /// validation split has none).
+    /// </summary>
+    public static IReadOnlyList<string> TerrainHoldoutTextures { get; } = ["grass03.png", "pebbles04.png", "rock07.png"];
+
+    /// <summary>Loads <see cref="TerrainTrainingTextures"/> as the <see cref="TerrainFamily"/>; <paramref name="missing"/> receives the paths not found.</summary>
+    /// <exception cref="InvalidDataException">A file exists but does not decode.</exception>
+    public static List<SurfaceSource> LoadTerrainTraining(List<string> missing, IncrementalHash? fingerprint = null, string directory = TerrainDirectory) =>
+        LoadPhotographs(TerrainFamily, TerrainTrainingTextures, directory, missing, fingerprint);
+
+    /// <summary>Loads <see cref="TerrainHoldoutTextures"/> as the <see cref="TerrainHoldoutFamily"/>; <paramref name="missing"/> receives the paths not found.</summary>
+    /// <exception cref="InvalidDataException">A file exists but does not decode.</exception>
+    public static List<SurfaceSource> LoadTerrainHoldout(List<string> missing, IncrementalHash? fingerprint = null, string directory = TerrainDirectory) =>
+        LoadPhotographs(TerrainHoldoutFamily, TerrainHoldoutTextures, directory, missing, fingerprint);
+
+    private static List<SurfaceSource> LoadPhotographs(string family, IReadOnlyList<string> files, string directory, List<string> missing, IncrementalHash? fingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(missing);
+        var sources = new List<SurfaceSource>();
+        foreach (var file in files)
+        {
+            var path = Path.Combine(directory, file);
+            if (!File.Exists(path))
+            {
+                missing.Add(path);
+                continue;
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            fingerprint?.AppendData(bytes);
+            var rgb = DecodeRgb(bytes, path, out var width, out var height);
+            sources.Add(new TextureSurface(family, family + "/" + Path.GetFileNameWithoutExtension(file), rgb, width, height, 1.0));
+        }
+
+        return sources;
+    }
+
     /// <summary>Loads every listed texture found; <paramref name="missing"/> receives the paths that were not found.</summary>
     /// <exception cref="InvalidDataException">A file exists but does not decode.</exception>
     public static List<SurfaceSource> Load(List<string> missing, IncrementalHash? fingerprint = null, string skimageDirectory = SkimageDirectory, string gimpDirectory = GimpPatternDirectory)
@@ -84,19 +146,40 @@ public static class TextureLibrary
 
             var bytes = File.ReadAllBytes(path);
             fingerprint?.AppendData(bytes);
-            var image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
-            var rgb = new float[image.Width * image.Height * 3];
-            for (var i = 0; i < rgb.Length; i++)
-            {
-                rgb[i] = image.Data[i] / 255f;
-            }
+            var rgb = DecodeRgb(bytes, path, out var width, out var height);
 
             // 512-pixel photographs of walls and ground: sample every 2nd pixel so a 64-pixel view shows structure.
-            sources.Add(new TextureSurface("skimage", "skimage/" + Path.GetFileNameWithoutExtension(file), rgb, image.Width, image.Height, 2.0));
+            sources.Add(new TextureSurface("skimage", "skimage/" + Path.GetFileNameWithoutExtension(file), rgb, width, height, 2.0));
         }
 
         AddPatterns("gimp", GimpPatterns, gimpDirectory, sources, missing, fingerprint);
         return sources;
+    }
+
+    /// <summary>Decodes a PNG or JPEG into interleaved RGB floats, 0..1.</summary>
+    /// <exception cref="InvalidDataException">The file does not decode.</exception>
+    private static float[] DecodeRgb(byte[] bytes, string path, out int width, out int height)
+    {
+        ImageResult image;
+        try
+        {
+            image = ImageResult.FromMemory(bytes, ColorComponents.RedGreenBlue);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // stb reports a bad file with whatever exception its decoder hits (InvalidOperation, IndexOutOfRange, ...).
+            throw new InvalidDataException($"Texture '{path}' is not a readable PNG or JPEG: {e.Message}", e);
+        }
+
+        var rgb = new float[image.Width * image.Height * 3];
+        for (var i = 0; i < rgb.Length; i++)
+        {
+            rgb[i] = image.Data[i] / 255f;
+        }
+
+        width = image.Width;
+        height = image.Height;
+        return rgb;
     }
 
     private static void AddPatterns(string family, IEnumerable<string> files, string directory, List<SurfaceSource> sources, List<string> missing, IncrementalHash? fingerprint)

@@ -19,6 +19,8 @@ using EdgeAI.Inference;
 //        (good-part pictures of one held-out surface, from the stream the evaluation teaches thresholds from: try
 //        `edgeai calibrate-threshold DIR` on them)
 //        [--aggregate]   (the training split with the procedural stone aggregates: --split train --surface aggregate/fresh)
+//        [--terrains]    (the training split with the ground photographs of extremetuxracer-data: --split train --surface etr-terrains/pebbles05)
+//        [--terrain-validation]   (the validation split with three more such tiles, never trained on: --split validation)
 //   any mode: --min-visibility X   the data definition; default: the model manifest's 'dataMinVisibility' metric (absent: the
 //        current DefectDataset.DefaultMinVisibility; defect-cnn 1.0.0 records 0), DefaultMinVisibility without a manifest
 var model = "models/defect-cnn";
@@ -36,6 +38,8 @@ string? surface = null;
 (double Low, double High)? visibility = null;
 double? minVisibilityArg = null;
 var aggregate = false;
+var terrains = false;
+var terrainValidation = false;
 var split = SurfaceSplit.Test;
 for (var i = 0; i < args.Length; i++)
 {
@@ -87,6 +91,12 @@ for (var i = 0; i < args.Length; i++)
         case "--aggregate":
             aggregate = true;
             break;
+        case "--terrains":
+            terrains = true;
+            break;
+        case "--terrain-validation":
+            terrainValidation = true;
+            break;
         case "--split":
             split = Enum.Parse<SurfaceSplit>(args[++i], ignoreCase: true);
             break;
@@ -101,7 +111,7 @@ var count = countArg ?? (exportCalibration is not null ? 256 : 3000);
 var manifestPath = Path.Combine(model, ModelManifest.FileName);
 var modelManifest = File.Exists(manifestPath) ? ModelManifestReader.Read(manifestPath) : null;
 var minVisibility = minVisibilityArg ?? DefectDataset.MinVisibilityOf(modelManifest?.Variants.Select(v => v.Metrics) ?? []);
-var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility, aggregateTrainingSurfaces: aggregate);
+var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, minVisibility: minVisibility, aggregateTrainingSurfaces: aggregate, terrainTrainingTextures: terrains, terrainValidation: terrainValidation);
 Console.WriteLine($"data set: seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, minimum defect visibility {dataset.MinVisibility}");
 foreach (var s in Enum.GetValues<SurfaceSplit>())
 {

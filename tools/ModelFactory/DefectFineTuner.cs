@@ -59,8 +59,8 @@ internal static class DefectFineTuner
         using var teacher = o.CamDistillWeight > 0 ? new OnnxTorchGraph(OnnxModel.Load(Path.Combine(o.ModelDirectory,
             (manifest.FindVariant(o.Teacher) ?? throw new ArgumentException($"'{manifestPath}' has no teacher variant '{o.Teacher}'.")).File))) : null;
 
-        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural, extraTrainingTextures: o.ExtraTextures, aggregateTrainingSurfaces: o.AggregateSurfaces, minVisibility: o.MinVisibility ?? DefectDataset.MinVisibilityOf(manifest.Variants.Select(v => v.Metrics)));
-        Log($"fine-tuning variant '{variant.Name}' ({sourcePath}, {graph.ParameterCount} trainable values); data set fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}, extra training textures {(dataset.ExtraTrainingTextures ? "yes" : "no")}, aggregate training surfaces {(dataset.AggregateTrainingSurfaces ? "yes" : "no")}, minimum defect visibility {dataset.MinVisibility}");
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural, extraTrainingTextures: o.ExtraTextures, aggregateTrainingSurfaces: o.AggregateSurfaces, terrainTrainingTextures: o.TerrainTextures, minVisibility: o.MinVisibility ?? DefectDataset.MinVisibilityOf(manifest.Variants.Select(v => v.Metrics)));
+        Log($"fine-tuning variant '{variant.Name}' ({sourcePath}, {graph.ParameterCount} trainable values); data set fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}, extra training textures {(dataset.ExtraTrainingTextures ? "yes" : "no")}, terrain training textures {(dataset.TerrainTrainingTextures ? "yes" : "no")}, aggregate training surfaces {(dataset.AggregateTrainingSurfaces ? "yes" : "no")}, minimum defect visibility {dataset.MinVisibility}");
         var validation = DefectTrainer.Generate(dataset, SurfaceSplit.Validation, o.ValidationSize);
         var parity = validation[..ParityImages];
         if (!CheckParity(o.ModelDirectory, variant.Name, parity, Forward, mean, std, "before training", Log))

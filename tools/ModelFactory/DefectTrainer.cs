@@ -33,8 +33,8 @@ internal static class DefectTrainer
             log.Add(text);
         }
 
-        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural, extraTrainingTextures: o.ExtraTextures, aggregateTrainingSurfaces: o.AggregateSurfaces, minVisibility: o.MinVisibility);
-        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}, extra training textures {(dataset.ExtraTrainingTextures ? "yes" : "no")}, aggregate training surfaces {(dataset.AggregateTrainingSurfaces ? "yes" : "no")}, minimum defect visibility {dataset.MinVisibility}");
+        var dataset = DefectDataset.Create(DefectDataset.DefaultSeed, freshProcedural: o.FreshProcedural, extraTrainingTextures: o.ExtraTextures, aggregateTrainingSurfaces: o.AggregateSurfaces, terrainTrainingTextures: o.TerrainTextures, minVisibility: o.MinVisibility);
+        Log($"data set seed {dataset.Seed}, fingerprint {dataset.Fingerprint}, fresh procedural training surfaces {dataset.FreshProcedural:P0}, extra training textures {(dataset.ExtraTrainingTextures ? "yes" : "no")}, terrain training textures {(dataset.TerrainTrainingTextures ? "yes" : "no")}, aggregate training surfaces {(dataset.AggregateTrainingSurfaces ? "yes" : "no")}, minimum defect visibility {dataset.MinVisibility}");
         Log($"train surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Train).Select(s => s.Name))}");
         Log($"validation surfaces: {string.Join(' ', dataset.SourcesOf(SurfaceSplit.Validation).Select(s => s.Name))}");
 

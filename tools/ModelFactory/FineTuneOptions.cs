@@ -45,6 +45,9 @@ internal sealed class FineTuneOptions
     /// <summary>Add the training-only procedural stone aggregates, see <see cref="EdgeAI.DefectData.DefectDataset.AggregateTrainingSurfaces"/>.</summary>
     public bool AggregateSurfaces { get; set; }
 
+    /// <summary>Add the training-only ground photographs, see <see cref="EdgeAI.DefectData.DefectDataset.TerrainTrainingTextures"/>.</summary>
+    public bool TerrainTextures { get; set; }
+
     /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/>; null: the one the model's manifest records.</summary>
     public double? MinVisibility { get; set; }
 

@@ -3,14 +3,14 @@ using EdgeAI.ModelFactory;
 
 // Usage (from the repository root; see models/defect-cnn/MODEL_CARD.md):
 //   dotnet run -c Release --project tools/ModelFactory -- defect-cnn [--out models/defect-cnn] [--epochs 15]
-//        [--pool 14000] [--batch 64] [--lr 0.004] [--seed 1] [--arch v2] [--binary-weight 1] [--augment mild|strong] [--validation 3000] [--fresh-procedural 0.5] [--extra-textures] [--aggregate] [--min-visibility 2] [--version 1.1.0] [--bench]
+//        [--pool 14000] [--batch 64] [--lr 0.004] [--seed 1] [--arch v2] [--binary-weight 1] [--augment mild|strong] [--validation 3000] [--fresh-procedural 0.5] [--extra-textures] [--terrains] [--aggregate] [--min-visibility 2] [--version 1.1.0] [--bench]
 //   dotnet run -c Release --project tools/ModelFactory -- defect-cnn-finetune [--model models/defect-cnn] [--from pruned]
 //        [--out FILE] [--epochs 3] [--pool 8000] [--batch 64] [--lr 0.001] [--seed 1] [--binary-weight 1] [--validation 1000]
-//        [--cam-distill 1] [--teacher fp32] [--fresh-procedural 0.5] [--extra-textures] [--aggregate] [--min-visibility 2]
+//        [--cam-distill 1] [--teacher fp32] [--fresh-procedural 0.5] [--extra-textures] [--terrains] [--aggregate] [--min-visibility 2]
 //        (trains a variant that exists only as ONNX, e.g. after `edgeai-quant prune`; --out defaults to the variant's file,
 //        and when --out is a variant's file the manifest's sha256/size of it are updated)
-const string Usage = "usage: EdgeAI.ModelFactory defect-cnn [--out DIR] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--arch NAME] [--binary-weight X] [--augment mild|strong] [--validation N] [--fresh-procedural X] [--extra-textures] [--aggregate] [--min-visibility X] [--version X.Y.Z] [--bench]\n"
-    + "       EdgeAI.ModelFactory defect-cnn-finetune [--model DIR] [--from VARIANT] [--out FILE] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--binary-weight X] [--validation N] [--cam-distill W] [--teacher VARIANT] [--fresh-procedural X] [--extra-textures] [--aggregate] [--min-visibility X]";
+const string Usage = "usage: EdgeAI.ModelFactory defect-cnn [--out DIR] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--arch NAME] [--binary-weight X] [--augment mild|strong] [--validation N] [--fresh-procedural X] [--extra-textures] [--terrains] [--aggregate] [--min-visibility X] [--version X.Y.Z] [--bench]\n"
+    + "       EdgeAI.ModelFactory defect-cnn-finetune [--model DIR] [--from VARIANT] [--out FILE] [--epochs N] [--pool N] [--batch N] [--lr X] [--seed N] [--binary-weight X] [--validation N] [--cam-distill W] [--teacher VARIANT] [--fresh-procedural X] [--extra-textures] [--terrains] [--aggregate] [--min-visibility X]";
 var ci = CultureInfo.InvariantCulture;
 try
 {
@@ -36,6 +36,7 @@ try
                     case "--fresh-procedural": training.FreshProcedural = double.Parse(Value(i++), ci); break;
                     case "--extra-textures": training.ExtraTextures = true; break;
                     case "--aggregate": training.AggregateSurfaces = true; break;
+                    case "--terrains": training.TerrainTextures = true; break;
                     case "--min-visibility": training.MinVisibility = double.Parse(Value(i++), ci); break;
                     case "--version": training.Version = Value(i++); break;
                     default: return Unknown(args[i]);
@@ -66,6 +67,7 @@ try
                     case "--fresh-procedural": tuning.FreshProcedural = double.Parse(Value(i++), ci); break;
                     case "--extra-textures": tuning.ExtraTextures = true; break;
                     case "--aggregate": tuning.AggregateSurfaces = true; break;
+                    case "--terrains": tuning.TerrainTextures = true; break;
                     case "--min-visibility": tuning.MinVisibility = double.Parse(Value(i++), ci); break;
                     default: return Unknown(args[i]);
                 }

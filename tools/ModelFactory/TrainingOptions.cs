@@ -37,6 +37,9 @@ internal sealed class TrainingOptions
     /// <summary>Add the training-only procedural stone aggregates, see <see cref="EdgeAI.DefectData.DefectDataset.AggregateTrainingSurfaces"/>.</summary>
     public bool AggregateSurfaces { get; set; }
 
+    /// <summary>Add the training-only ground photographs, see <see cref="EdgeAI.DefectData.DefectDataset.TerrainTrainingTextures"/>.</summary>
+    public bool TerrainTextures { get; set; }
+
     /// <summary>Least defect visibility of the data, see <see cref="EdgeAI.DefectData.DefectDataset.DefaultMinVisibility"/> (0: the data of defect-cnn 1.0.0).</summary>
     public double MinVisibility { get; set; } = EdgeAI.DefectData.DefectDataset.DefaultMinVisibility;
 
