@@ -63,7 +63,7 @@ public static class TextureLibrary
     {
         ArgumentNullException.ThrowIfNull(missing);
         var sources = new List<SurfaceSource>();
-        AddPatterns(ExtraFamily, ExtraTrainingPatterns, directory, sources, missing, fingerprint);
+        AddSources(sources, ExtraFamily, ExtraTrainingPatterns, directory, 1.0, DecodePattern, missing, fingerprint);
         return sources;
     }
 
@@ -111,21 +111,7 @@ public static class TextureLibrary
     {
         ArgumentNullException.ThrowIfNull(missing);
         var sources = new List<SurfaceSource>();
-        foreach (var file in files)
-        {
-            var path = Path.Combine(directory, file);
-            if (!File.Exists(path))
-            {
-                missing.Add(path);
-                continue;
-            }
-
-            var bytes = File.ReadAllBytes(path);
-            fingerprint?.AppendData(bytes);
-            var rgb = DecodeRgb(bytes, path, out var width, out var height);
-            sources.Add(new TextureSurface(family, family + "/" + Path.GetFileNameWithoutExtension(file), rgb, width, height, 1.0));
-        }
-
+        AddSources(sources, family, files, directory, 1.0, DecodeRgb, missing, fingerprint);
         return sources;
     }
 
@@ -135,30 +121,15 @@ public static class TextureLibrary
     {
         ArgumentNullException.ThrowIfNull(missing);
         var sources = new List<SurfaceSource>();
-        foreach (var file in SkimageTextures)
-        {
-            var path = Path.Combine(skimageDirectory, file);
-            if (!File.Exists(path))
-            {
-                missing.Add(path);
-                continue;
-            }
-
-            var bytes = File.ReadAllBytes(path);
-            fingerprint?.AppendData(bytes);
-            var rgb = DecodeRgb(bytes, path, out var width, out var height);
-
-            // 512-pixel photographs of walls and ground: sample every 2nd pixel so a 64-pixel view shows structure.
-            sources.Add(new TextureSurface("skimage", "skimage/" + Path.GetFileNameWithoutExtension(file), rgb, width, height, 2.0));
-        }
-
-        AddPatterns("gimp", GimpPatterns, gimpDirectory, sources, missing, fingerprint);
+        // 512-pixel photographs of walls and ground: sample every 2nd pixel so a 64-pixel view shows structure.
+        AddSources(sources, "skimage", SkimageTextures, skimageDirectory, 2.0, DecodeRgb, missing, fingerprint);
+        AddSources(sources, "gimp", GimpPatterns, gimpDirectory, 1.0, DecodePattern, missing, fingerprint);
         return sources;
     }
 
     /// <summary>Decodes a PNG or JPEG into interleaved RGB floats, 0..1.</summary>
     /// <exception cref="InvalidDataException">The file does not decode.</exception>
-    private static float[] DecodeRgb(byte[] bytes, string path, out int width, out int height)
+    private static (float[] Rgb, int Width, int Height) DecodeRgb(byte[] bytes, string path)
     {
         ImageResult image;
         try
@@ -177,12 +148,18 @@ public static class TextureLibrary
             rgb[i] = image.Data[i] / 255f;
         }
 
-        width = image.Width;
-        height = image.Height;
-        return rgb;
+        return (rgb, image.Width, image.Height);
     }
 
-    private static void AddPatterns(string family, IEnumerable<string> files, string directory, List<SurfaceSource> sources, List<string> missing, IncrementalHash? fingerprint)
+    private static (float[] Rgb, int Width, int Height) DecodePattern(byte[] bytes, string path) => GimpPattern.Decode(bytes, path);
+
+    /// <summary>
+    /// Reads each of <paramref name="files"/> (relative to <paramref name="directory"/>) into a source named
+    /// <c>family/file-without-extension</c>, sampled every <paramref name="step"/> pixels; absent files go to <paramref name="missing"/>,
+    /// present ones' bytes into <paramref name="fingerprint"/> in list order.
+    /// </summary>
+    private static void AddSources(List<SurfaceSource> sources, string family, IEnumerable<string> files, string directory, double step,
+        Func<byte[], string, (float[] Rgb, int Width, int Height)> decode, List<string> missing, IncrementalHash? fingerprint)
     {
         foreach (var file in files)
         {
@@ -195,8 +172,8 @@ public static class TextureLibrary
 
             var bytes = File.ReadAllBytes(path);
             fingerprint?.AppendData(bytes);
-            var (rgb, w, h) = GimpPattern.Decode(bytes, path);
-            sources.Add(new TextureSurface(family, family + "/" + Path.ChangeExtension(file, null), rgb, w, h, 1.0));
+            var (rgb, w, h) = decode(bytes, path);
+            sources.Add(new TextureSurface(family, family + "/" + Path.ChangeExtension(file, null), rgb, w, h, step));
         }
     }
 }
