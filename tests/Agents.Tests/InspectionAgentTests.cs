@@ -142,6 +142,36 @@ public sealed class InspectionAgentTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_yuyv_v4l2_camera_is_read_as_raw_frames_and_inspected()
+    {
+        // No camera here: the device is /dev/null and "ffmpeg" a stand-in that checks it was asked for what a YUYV camera
+        // needs, then runs the real ffmpeg on a YUYV test pattern with the output the source asked for.
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("The ffmpeg stand-in is a shell script (Linux).");
+        }
+
+        var script = _dir.File("ffmpeg-v4l2.sh");
+        File.WriteAllText(script, """
+            #!/bin/sh
+            case "$*" in
+              *"-f v4l2 -input_format yuyv422 -video_size 160x120 -framerate 10 -i /dev/null -f rawvideo -pix_fmt rgb24 -s 160x120 pipe:1") ;;
+              *) echo "unexpected arguments: $*" >&2; exit 3 ;;
+            esac
+            exec ffmpeg -hide_banner -loglevel error -nostdin -re -f lavfi -i testsrc=size=160x120:rate=10,format=yuyv422 -f rawvideo -pix_fmt rgb24 -s 160x120 pipe:1
+            """.ReplaceLineEndings("\n"));
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Start($$"""{ "Source": { "Kind": "v4l2", "Device": "/dev/null", "Capture": "yuyv", "Width": 160, "Height": 120, "FramesPerSecond": 10, "FfmpegPath": "{{script}}" } }""");
+
+        var results = await WaitForResultsAsync(6);
+
+        Assert.All(results, r => Assert.StartsWith("ffmpeg:-f v4l2 -input_format yuyv422", r.GetProperty("source").GetString(), StringComparison.Ordinal));
+        Assert.All(results, r => Assert.Equal((160, 120), (r.GetProperty("width").GetInt32(), r.GetProperty("height").GetInt32())));
+        Assert.All(results, r => AssertInside(r.GetProperty("box"), 160, 120));
+        AssertEveryFrameAccountedFor(results);
+    }
+
+    [Fact]
     public async Task A_simulated_camera_faster_than_inference_reports_its_drops_in_the_results()
     {
         Start("""{ "Source": { "Kind": "simulated", "FramesPerSecond": 1000 }, "QueueCapacity": 1 }""");

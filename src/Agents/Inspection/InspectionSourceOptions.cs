@@ -62,6 +62,12 @@ internal sealed class InspectionSourceOptions
     /// <summary>v4l2: capture height in pixels, 16-8192 (default 480).</summary>
     public int Height { get; set; } = 480;
 
+    /// <summary>
+    /// v4l2: what the camera delivers (default mjpeg, copied as compressed); yuyv for cameras without MJPEG (or at rates they
+    /// give only uncompressed): ffmpeg converts and the frames arrive raw at Width x Height, no JPEG in between.
+    /// </summary>
+    public V4l2CaptureFormat Capture { get; set; } = V4l2CaptureFormat.Mjpeg;
+
     /// <summary>ffmpeg and v4l2: the ffmpeg executable (default <c>ffmpeg</c> on the PATH).</summary>
     public string FfmpegPath { get; set; } = "ffmpeg";
 
@@ -85,7 +91,7 @@ internal sealed class InspectionSourceOptions
     {
         if (Kind == InspectionSourceKind.V4l2)
         {
-            var v4l2 = FfmpegCameraOptions.ForV4l2(Device ?? "", Width, Height, (int)Math.Round(FramesPerSecond));
+            var v4l2 = FfmpegCameraOptions.ForV4l2(Device ?? "", Width, Height, (int)Math.Round(FramesPerSecond), Capture);
             v4l2.FfmpegPath = FfmpegPath;
             return v4l2;
         }

@@ -6,8 +6,9 @@ namespace EdgeAI.Vision;
 
 /// <summary>
 /// Frames from anything ffmpeg can read (a V4L2 camera, an RTSP stream, a file), run as a child process
-/// writing MJPEG to its stdout. ffmpeg does the device work; this source splits the JPEG stream, decodes, and
-/// counts corrupt images like the other sources. The source ends when ffmpeg exits.
+/// writing MJPEG, or raw frames of a fixed size (<see cref="FfmpegCameraOptions.RawWidth"/>), to its stdout. ffmpeg does the
+/// device work; this source splits the JPEG stream and decodes, or reads each raw frame straight into a pooled
+/// <see cref="Frame"/>, and counts corrupt images like the other sources. The source ends when ffmpeg exits.
 /// </summary>
 /// <remarks>
 /// ffmpeg's own error output is kept (last lines) and reported in <see cref="LastError"/>. Disposing the source
@@ -22,6 +23,9 @@ public sealed class FfmpegCameraSource : CameraSource
     private readonly Queue<string> _errors = new();
     private Process? _process;
     private JpegStreamSplitter? _splitter;
+    private Stream? _raw;
+    private Frame? _pendingRaw;
+    private int _pendingRawFilled;
     private bool _ended;
     private long _sequence;
 
@@ -65,19 +69,19 @@ public sealed class FfmpegCameraSource : CameraSource
             return null;
         }
 
-        _splitter ??= Start();
+        if (_options.RawFrames)
+        {
+            return await ReadRawFrameAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        _splitter ??= new JpegStreamSplitter(Start(), _options.MaxFrameBytes, CountCorrupt);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var image = await _splitter.ReadImageAsync(cancellationToken).ConfigureAwait(false);
             if (image is not { } jpeg)
             {
-                _ended = true;
-                if (_process is { } p)
-                {
-                    await p.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
-                }
-
+                await EndAsync(cancellationToken).ConfigureAwait(false);
                 return null;
             }
 
@@ -90,6 +94,55 @@ public sealed class FfmpegCameraSource : CameraSource
             {
                 CountCorrupt(ex.Message);
             }
+        }
+    }
+
+    private async ValueTask<Frame?> ReadRawFrameAsync(CancellationToken cancellationToken)
+    {
+        _raw ??= Start();
+
+        // A cancelled read keeps the partly filled frame, so the next read resumes at the same byte and the stream stays
+        // aligned on frame boundaries.
+        var frame = _pendingRaw ??= Frame.Rent(_options.RawWidth, _options.RawHeight, _options.Format, _sequence, default, string.Create(CultureInfo.InvariantCulture, $"{Name}#{_sequence}"));
+        var memory = frame.PixelMemory;
+        while (_pendingRawFilled < memory.Length)
+        {
+            var n = await _raw.ReadAsync(memory[_pendingRawFilled..], cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                if (_pendingRawFilled > 0)
+                {
+                    _sequence++;
+                    CountCorrupt($"{frame.SourceId}: ffmpeg ended inside a raw frame ({_pendingRawFilled} of {memory.Length} bytes)");
+                }
+
+                TakePendingRaw().Dispose();
+                await EndAsync(cancellationToken).ConfigureAwait(false);
+                return null;
+            }
+
+            _pendingRawFilled += n;
+        }
+
+        _sequence++;
+        frame.Stamp(_timeProvider.GetUtcNow());
+        return TakePendingRaw();
+    }
+
+    private Frame TakePendingRaw()
+    {
+        var frame = _pendingRaw!;
+        _pendingRaw = null;
+        _pendingRawFilled = 0;
+        return frame;
+    }
+
+    private async ValueTask EndAsync(CancellationToken cancellationToken)
+    {
+        _ended = true;
+        if (_process is { } p)
+        {
+            await p.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -116,12 +169,13 @@ public sealed class FfmpegCameraSource : CameraSource
             }
 
             _splitter?.Dispose();
+            _pendingRaw?.Dispose();
         }
 
         base.Dispose(disposing);
     }
 
-    private JpegStreamSplitter Start()
+    private Stream Start()
     {
         var start = new ProcessStartInfo(_options.FfmpegPath)
         {
@@ -140,9 +194,13 @@ public sealed class FfmpegCameraSource : CameraSource
             start.ArgumentList.Add(a);
         }
 
-        string[] output = _options.CopyMjpeg
-            ? ["-c:v", "copy", "-f", "mjpeg", "pipe:1"]
-            : ["-c:v", "mjpeg", "-q:v", _options.Quality.ToString(CultureInfo.InvariantCulture), "-f", "mjpeg", "pipe:1"];
+        string[] output = _options switch
+        {
+            { RawFrames: true } => ["-f", "rawvideo", "-pix_fmt", _options.Format == PixelFormat.Gray8 ? "gray" : "rgb24",
+                "-s", string.Create(CultureInfo.InvariantCulture, $"{_options.RawWidth}x{_options.RawHeight}"), "pipe:1"],
+            { CopyMjpeg: true } => ["-c:v", "copy", "-f", "mjpeg", "pipe:1"],
+            _ => ["-c:v", "mjpeg", "-q:v", _options.Quality.ToString(CultureInfo.InvariantCulture), "-f", "mjpeg", "pipe:1"],
+        };
         foreach (var a in output)
         {
             start.ArgumentList.Add(a);
@@ -166,6 +224,6 @@ public sealed class FfmpegCameraSource : CameraSource
         process.Start();
         process.BeginErrorReadLine();
         _process = process;
-        return new JpegStreamSplitter(process.StandardOutput.BaseStream, _options.MaxFrameBytes, CountCorrupt);
+        return process.StandardOutput.BaseStream;
     }
 }

@@ -46,7 +46,7 @@ public sealed class Frame : IDisposable
     public long SequenceNumber { get; }
 
     /// <summary>When the frame was captured, from the source's <see cref="TimeProvider"/>.</summary>
-    public DateTimeOffset Timestamp { get; }
+    public DateTimeOffset Timestamp { get; private set; }
 
     /// <summary>Where the frame came from: a file path, or a stream address with <c>#sequence</c>.</summary>
     public string SourceId { get; }
@@ -59,6 +59,19 @@ public sealed class Frame : IDisposable
         {
             ObjectDisposedException.ThrowIf(_buffer is null, this);
             return _buffer.AsSpan(0, _length);
+        }
+    }
+
+    /// <summary>Sets <see cref="Timestamp"/> once the pixels are in (a source that reads into the frame knows the time only then).</summary>
+    internal void Stamp(DateTimeOffset timestamp) => Timestamp = timestamp;
+
+    /// <summary>The pixels as memory, for asynchronous reads into the frame (same bytes as <see cref="Pixels"/>).</summary>
+    internal Memory<byte> PixelMemory
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_buffer is null, this);
+            return _buffer.AsMemory(0, _length);
         }
     }
 

@@ -59,6 +59,21 @@ public sealed class InspectionOptionsValidatorTests : IDisposable
         Assert.Equal("/opt/ffmpeg/bin/ffmpeg", ffmpeg.FfmpegPath);
     }
 
+    [Fact]
+    public void A_yuyv_v4l2_camera_maps_to_raw_frames_of_its_size()
+    {
+        var options = Bind(
+            ("Inspection:Source:Kind", "v4l2"),
+            ("Inspection:Source:Device", "/dev/null"),
+            ("Inspection:Source:Capture", "yuyv"),
+            ("Inspection:Source:Width", "320"),
+            ("Inspection:Source:Height", "240"));
+        var ffmpeg = options.Source.ToFfmpeg();
+
+        Assert.Equal(["-f", "v4l2", "-input_format", "yuyv422", "-video_size", "320x240", "-framerate", "4", "-i", "/dev/null"], ffmpeg.InputArguments);
+        Assert.Equal((false, 320, 240), (ffmpeg.CopyMjpeg, ffmpeg.RawWidth, ffmpeg.RawHeight));
+    }
+
     [Theory]
     [InlineData("Inspection:Source:Kind=folder", "Inspection:Source:Path is empty")]
     [InlineData("Inspection:Source:Kind=folder;Inspection:Source:Path=/nonexistent/camera", "Inspection:Source:Path '/nonexistent/camera' does not exist")]
@@ -92,6 +107,7 @@ public sealed class InspectionOptionsValidatorTests : IDisposable
     [InlineData("Inspection:Source:Kind", "camera")]
     [InlineData("Inspection:Publish", "region")]
     [InlineData("Inspection:SaveImages:Mode", "some")]
+    [InlineData("Inspection:Source:Capture", "h264")]
     public void An_unknown_choice_fails_naming_the_key(string key, string value)
     {
         var ex = Assert.Throws<InvalidOperationException>(() => Bind((key, value)));
