@@ -91,6 +91,11 @@ public sealed class FfmpegCameraOptions
             throw new ArgumentException($"{nameof(FfmpegCameraOptions)}.{nameof(MaxFrameBytes)} is {MaxFrameBytes}; expected 1 KiB to 1 GiB.", nameof(MaxFrameBytes));
         }
 
+        if (Format is not (PixelFormat.Gray8 or PixelFormat.Rgb24))
+        {
+            throw new ArgumentException($"{nameof(FfmpegCameraOptions)}.{nameof(Format)} is {Format}; expected Gray8 or Rgb24.", nameof(Format));
+        }
+
         if (RawFrames)
         {
             if (RawWidth is < 1 or > 16384 || RawHeight is < 1 or > 16384)
@@ -103,16 +108,11 @@ public sealed class FfmpegCameraOptions
                 throw new ArgumentException($"{nameof(FfmpegCameraOptions)}.{nameof(CopyMjpeg)} and raw frames ({RawWidth}x{RawHeight}) exclude each other; expected one output.", nameof(CopyMjpeg));
             }
 
-            var bytes = (long)RawWidth * RawHeight * (Format == PixelFormat.Gray8 ? 1 : 3);
+            var bytes = (long)RawWidth * RawHeight * (int)Format;
             if (bytes > MaxFrameBytes)
             {
                 throw new ArgumentException($"A raw {RawWidth}x{RawHeight} {Format} frame is {bytes} bytes, over {nameof(FfmpegCameraOptions)}.{nameof(MaxFrameBytes)} ({MaxFrameBytes}); expected a smaller size or a larger limit.", nameof(MaxFrameBytes));
             }
-        }
-
-        if (Format is not (PixelFormat.Gray8 or PixelFormat.Rgb24))
-        {
-            throw new ArgumentException($"{nameof(FfmpegCameraOptions)}.{nameof(Format)} is {Format}; expected Gray8 or Rgb24.", nameof(Format));
         }
     }
 }
